@@ -1,0 +1,1 @@
+"""tnl-bot: the chat-ops bot of the Territoire Numérique Libre label."""

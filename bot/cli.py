@@ -1,0 +1,200 @@
+"""`tnl-bot` command line. Heavy modules are imported inside each command: `ask` must start fast."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.datafile import DataFileError, Problem
+
+if TYPE_CHECKING:
+    from bot.faq.corpus import Corpus
+    from bot.faq.engine import FaqEngine
+    from scheduler.campaign import Campaign
+
+
+def _moment(text: str) -> dt.datetime:
+    from bot.clock import parse_moment
+
+    try:
+        return parse_moment(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date or date-time: {text!r}") from None
+
+
+def _data_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--corpus", type=Path, metavar="DIR", help="FAQ corpus directory (env TNL_CORPUS_DIR)"
+    )
+    common.add_argument(
+        "--campaign", type=Path, metavar="FILE", help="campaign calendar (env TNL_CAMPAIGN)"
+    )
+    common.add_argument(
+        "--now",
+        type=_moment,
+        metavar="ISO-8601",
+        help="answer as of this moment (Europe/Paris if no offset)",
+    )
+    return common
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    if args.corpus is not None and args.campaign is not None:
+        return args.corpus, args.campaign
+    from bot.config import Settings
+
+    settings = Settings()
+    return args.corpus or settings.corpus_dir, args.campaign or settings.campaign
+
+
+def _now(args: argparse.Namespace) -> dt.datetime:
+    return args.now if args.now is not None else dt.datetime.now(dt.UTC)
+
+
+def _report(error: DataFileError, what: str) -> int:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"tnl-bot: {what}: {len(error.problems)} error(s), see above", file=sys.stderr)
+    return 1
+
+
+def _engine(args: argparse.Namespace) -> FaqEngine:
+    from bot.faq.engine import FaqEngine
+
+    return FaqEngine.from_files(*_paths(args))
+
+
+def _stdin_lines() -> Iterator[str]:
+    """One question per input line; invalid UTF-8 is replaced, never fatal."""
+    for raw in sys.stdin.buffer:
+        yield raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        engine = _engine(args)
+    except DataFileError as error:
+        return _report(error, "invalid corpus or calendar, cannot answer")
+    now = _now(args)
+    questions: Iterator[str] | list[str] = (
+        _stdin_lines() if args.question == ["-"] else [" ".join(args.question)]
+    )
+    for question in questions:
+        answer = engine.answer(question, now)
+        if args.json:
+            out.write(json.dumps(answer.as_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(answer.text + "\n\n")
+        out.flush()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    from rich.console import Console
+
+    from bot.clock import FixedClock, SystemClock
+    from bot.connectors.console import ConsoleChat
+    from bot.core import Core
+
+    try:
+        engine = _engine(args)
+    except DataFileError as error:
+        return _report(error, "invalid corpus or calendar, not starting")
+    clock = FixedClock(args.now) if args.now is not None else SystemClock()
+    return ConsoleChat(Core(engine, clock), Console(file=out, highlight=False)).run()
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.faq.check import check_phrasings
+    from bot.faq.corpus import load_corpus
+    from bot.faq.engine import FaqEngine
+    from scheduler.campaign import load_campaign
+
+    corpus_dir, campaign_file = _paths(args)
+    problems: list[Problem] = []
+    corpus: Corpus | None = None
+    campaign: Campaign | None = None
+    try:
+        corpus = load_corpus(corpus_dir)
+    except DataFileError as error:
+        problems.extend(error.problems)
+    try:
+        campaign = load_campaign(campaign_file)
+    except DataFileError as error:
+        problems.extend(error.problems)
+    if corpus is not None and campaign is not None:
+        report = check_phrasings(FaqEngine(corpus, campaign))
+        problems.extend(report.collisions)
+        if args.verbose:
+            for warning in report.ambiguities:
+                out.write(f"{warning} (warning)\n")
+    if problems or corpus is None or campaign is None:
+        return _report(DataFileError(problems), "check failed")
+    themes = {origin.theme for origin in corpus.origins.values()}
+    out.write(
+        f"OK: {len(corpus.entries)} entries in {len(themes)} themes, "
+        f"{len(corpus.synonyms.phrases)} synonyms, {len(campaign.editions)} editions\n"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.faq.evaluate import evaluate, load_cases
+    from bot.faq.report import print_report
+
+    try:
+        engine = _engine(args)
+        cases = load_cases(args.file, {e.id for e in engine.corpus.entries})
+    except DataFileError as error:
+        return _report(error, "cannot evaluate")
+    print_report(evaluate(engine, cases, _now(args)), out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _data_options()
+    parser = argparse.ArgumentParser(
+        prog="tnl-bot", description="Bot of the Territoire Numérique Libre label."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = commands.add_parser(
+        "ask", parents=[common], help="answer one question (or '-' for one per stdin line)"
+    )
+    ask.add_argument("question", nargs="+", help="the question, or - to read one question per line")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.set_defaults(run=cmd_ask)
+
+    chat = commands.add_parser("chat", parents=[common], help="talk with the bot in this terminal")
+    chat.set_defaults(run=cmd_chat)
+
+    check = commands.add_parser(
+        "check", parents=[common], help="validate the corpus, synonyms and calendar"
+    )
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also list ambiguous alternatives"
+    )
+    check.set_defaults(run=cmd_check)
+
+    evaluation = commands.add_parser(
+        "eval", parents=[common], help="accuracy and abstention on a question set"
+    )
+    evaluation.add_argument(
+        "file", type=Path, help="YAML file: questions: [{q: ..., expected: id|null}]"
+    )
+    evaluation.set_defaults(run=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args, out or sys.stdout))
+    except BrokenPipeError:  # `tnl-bot ask - | head` must not end with a traceback
+        return 0

@@ -1,0 +1,1 @@
+"""Platform connectors: each translates between one platform and `Incoming` / `Reply`."""

@@ -1,0 +1,1 @@
+"""Question answering: corpus, French normalisation, matching and the answer decision."""

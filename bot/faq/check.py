@@ -1,0 +1,51 @@
+"""Corpus checks that need the engine: an alternative must lead to its own entry.
+
+A collision is an alternative of one entry that the engine answers with another entry: the
+organiser wrote it for entry A, users typing it would get entry B. Ambiguities (the engine would
+only offer suggestions) are reported separately, as warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.datafile import Problem
+from bot.faq.engine import FaqEngine, Kind
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    collisions: tuple[Problem, ...]
+    ambiguities: tuple[Problem, ...]
+
+
+def check_phrasings(engine: FaqEngine) -> CorpusReport:
+    collisions: list[Problem] = []
+    ambiguities: list[Problem] = []
+    corpus = engine.corpus
+    for entry in corpus.entries:
+        origin = corpus.origins[entry.id]
+        located: list[tuple[tuple[str | int, ...], str]] = [(("question",), entry.question)]
+        located += [(("alternatives", i), text) for i, text in enumerate(entry.alternatives)]
+        for location, text in located:
+            kind, chosen = engine.decide(engine.rank(text))
+            where = origin.document.path, origin.line_of(*location)
+            if kind in (Kind.ANSWER, Kind.DATES, Kind.OUT_OF_SCOPE) and chosen[0].id != entry.id:
+                collisions.append(
+                    Problem(
+                        *where,
+                        f"{text!r} (entry {entry.id!r}) is answered by entry {chosen[0].id!r}",
+                    )
+                )
+            elif kind is Kind.SUGGESTIONS and entry.in_scope:
+                others = ", ".join(e.id for e in chosen)
+                ambiguities.append(
+                    Problem(
+                        *where, f"{text!r} (entry {entry.id!r}) only gets suggestions: {others}"
+                    )
+                )
+            elif kind is Kind.FALLBACK:
+                ambiguities.append(
+                    Problem(*where, f"{text!r} (entry {entry.id!r}) is not recognised at all")
+                )
+    return CorpusReport(tuple(collisions), tuple(ambiguities))

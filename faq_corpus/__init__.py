@@ -1,0 +1,1 @@
+"""The shipped FAQ corpus: YAML data files only, installed with the package."""

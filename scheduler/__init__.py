@@ -1,0 +1,1 @@
+"""Campaign calendar: editions, their dates and (later) the announcement plan."""

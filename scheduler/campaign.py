@@ -1,0 +1,120 @@
+"""The campaign calendar: one `Edition` a year, with its candidature window and results day.
+
+The calendar file is the source of truth for every date the bot says or announces. Dates are
+calendar days in Europe/Paris: a campaign is open from the first minute of `opens` to the last
+minute of `closes`, whatever the reader's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bot.datafile import read_yaml, validate
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class Edition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    opens: dt.date
+    closes: dt.date
+    results: dt.date | None = None
+    page: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Edition:
+        if self.closes < self.opens:
+            raise ValueError(f"closes ({self.closes}) is before opens ({self.opens})")
+        if self.results is not None and self.results < self.closes:
+            raise ValueError(f"results ({self.results}) is before closes ({self.closes})")
+        return self
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return self.opens <= day <= self.closes
+
+
+class Campaign(BaseModel):
+    """All known editions, sorted by opening date, never overlapping."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    editions: Annotated[tuple[Edition, ...], Field(default=())]
+
+    @model_validator(mode="after")
+    def _sorted_and_disjoint(self) -> Campaign:
+        names = [e.name for e in self.editions]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"edition names must be unique: {', '.join(duplicates)}")
+        ordered = sorted(self.editions, key=lambda e: e.opens)
+        for before, after in itertools.pairwise(ordered):
+            if after.opens <= before.closes:
+                raise ValueError(f"editions {before.name} and {after.name} overlap")
+        object.__setattr__(self, "editions", tuple(ordered))
+        return self
+
+
+class Phase(enum.Enum):
+    UPCOMING = "upcoming"  # an edition is announced and not yet open
+    OPEN = "open"
+    CLOSED = "closed"  # the last edition is closed; nothing announced after it
+    UNKNOWN = "unknown"  # the calendar holds no edition at all
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """Where the calendar stands on a given day, for answers and announcements alike."""
+
+    today: dt.date
+    phase: Phase
+    edition: Edition | None  # the open, upcoming or last closed edition
+
+    @property
+    def days_left(self) -> int | None:
+        """Whole days after today during which one can still apply (0 on closing day)."""
+        if self.phase is not Phase.OPEN or self.edition is None:
+            return None
+        return (self.edition.closes - self.today).days
+
+
+def paris_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(PARIS).date()
+
+
+def status(campaign: Campaign, now: dt.datetime) -> CampaignStatus:
+    today = paris_day(now)
+    for edition in campaign.editions:
+        if edition.is_open_on(today):
+            return CampaignStatus(today, Phase.OPEN, edition)
+    upcoming = [e for e in campaign.editions if e.opens > today]
+    if upcoming:
+        return CampaignStatus(today, Phase.UPCOMING, upcoming[0])
+    if campaign.editions:
+        return CampaignStatus(today, Phase.CLOSED, campaign.editions[-1])
+    return CampaignStatus(today, Phase.UNKNOWN, None)
+
+
+def results_edition(campaign: Campaign, now: dt.datetime) -> Edition | None:
+    """The edition whose results people most likely ask about: the latest one that has opened."""
+    today = paris_day(now)
+    started = [e for e in campaign.editions if e.opens <= today]
+    return started[-1] if started else None
+
+
+def default_campaign_file() -> Path:
+    return Path(__file__).with_name("campaign.yaml")
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Read and validate the calendar; errors carry the line of the edition at fault."""
+    return validate(read_yaml(path), Campaign)
