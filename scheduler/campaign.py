@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bot.datafile import read_yaml, validate
+from bot.datafile import DataFileError, read_yaml, validate
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -52,16 +53,27 @@ class Campaign(BaseModel):
 
     @model_validator(mode="after")
     def _sorted_and_disjoint(self) -> Campaign:
-        names = [e.name for e in self.editions]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"edition names must be unique: {', '.join(duplicates)}")
-        ordered = sorted(self.editions, key=lambda e: e.opens)
-        for before, after in itertools.pairwise(ordered):
-            if after.opens <= before.closes:
-                raise ValueError(f"editions {before.name} and {after.name} overlap")
-        object.__setattr__(self, "editions", tuple(ordered))
+        problems = conflicts(self.editions)
+        if problems:
+            raise ValueError(problems[0][1])
+        object.__setattr__(self, "editions", tuple(sorted(self.editions, key=lambda e: e.opens)))
         return self
+
+
+def conflicts(editions: Sequence[Edition]) -> list[tuple[int, str]]:
+    """(index, message) for each edition that repeats a name or overlaps an earlier one."""
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for index, edition in enumerate(editions):
+        if edition.name in seen:
+            problems.append((index, f"edition name {edition.name!r} is used twice"))
+        seen.setdefault(edition.name, index)
+    order = sorted(range(len(editions)), key=lambda i: editions[i].opens)
+    for before, after in itertools.pairwise(order):
+        if editions[after].opens <= editions[before].closes:
+            message = f"edition {editions[after].name} overlaps edition {editions[before].name}"
+            problems.append((after, message))
+    return problems
 
 
 class Phase(enum.Enum):
@@ -117,4 +129,22 @@ def default_campaign_file() -> Path:
 
 def load_campaign(path: Path) -> Campaign:
     """Read and validate the calendar; errors carry the line of the edition at fault."""
-    return validate(read_yaml(path), Campaign)
+    document = read_yaml(path)
+    try:
+        return validate(document, Campaign)
+    except DataFileError as error:
+        if any(problem.line != document.line_of(()) for problem in error.problems):
+            raise
+    # Only whole-calendar conflicts remain: point at the edition at fault, not at line 1.
+    editions = validate(document, _Editions).editions
+    raise DataFileError(
+        [document.problem(("editions", index), message) for index, message in conflicts(editions)]
+    )
+
+
+class _Editions(BaseModel):
+    """The calendar without its cross-edition rules, to locate those rules' violations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    editions: list[Edition] = []
