@@ -58,31 +58,68 @@ def main() -> None:
     ids = {e.id for e in corpus.entries}
     devset = load_cases(args.devset, ids)
     rows = []
-    for fuzzy, keyword in itertools.product((0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.1, 0.2)):
-        weights = Weights(fuzzy=fuzzy, coverage=round(1 - fuzzy - keyword, 2), keyword=keyword)
+    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.1, 0.2), (0.0, 0.3, 0.5, 0.7))
+    for fuzzy, keyword, exactness in grid:
+        coverage = round(1 - fuzzy - keyword, 2)
+        weights = Weights(fuzzy=fuzzy, coverage=coverage, keyword=keyword, exactness=exactness)
         engine = FaqEngine(corpus, campaign, weights=weights)
         rankings = [(c, None if classify(c.q) else engine.rank(c.q)) for c in devset]
         for answer, margin in itertools.product(range(40, 82, 2), range(0, 13)):
             engine.thresholds = Thresholds(answer=answer, margin=margin)
             accuracy, abstention = judge(engine, rankings)
-            rows.append((accuracy + abstention, min(accuracy, abstention), weights, engine.thresholds, accuracy, abstention))
+            rows.append(
+                (
+                    accuracy + abstention,
+                    min(accuracy, abstention),
+                    weights,
+                    engine.thresholds,
+                    accuracy,
+                    abstention,
+                )
+            )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
 
     table = Table(title=f"Best settings on {args.devset.name} ({len(devset)} questions)")
-    for column in ("fuzzy", "coverage", "keyword", "answer ≥", "margin ≥", "accuracy", "abstention"):
+    for column in (
+        "fuzzy",
+        "coverage",
+        "keyword",
+        "exactness",
+        "answer ≥",
+        "margin ≥",
+        "accuracy",
+        "abstention",
+    ):
         table.add_column(column, justify="right")
     for _, _, w, t, accuracy, abstention in rows[: args.top]:
-        table.add_row(f"{w.fuzzy}", f"{w.coverage}", f"{w.keyword}", f"{t.answer}", f"{t.margin}", f"{accuracy:.1%}", f"{abstention:.1%}")
+        table.add_row(
+            f"{w.fuzzy}",
+            f"{w.coverage}",
+            f"{w.keyword}",
+            f"{w.exactness}",
+            f"{t.answer}",
+            f"{t.margin}",
+            f"{accuracy:.1%}",
+            f"{abstention:.1%}",
+        )
     console = Console()
     console.print(table)
 
     current = FaqEngine(corpus, campaign)
-    result = Table(title="Shipped settings (bot/faq/index.py Weights, bot/faq/engine.py Thresholds)")
+    result = Table(
+        title="Shipped settings (bot/faq/index.py Weights, bot/faq/engine.py Thresholds)"
+    )
     for column in ("set", "questions", "accuracy", "abstention", "answer or suggestion"):
         result.add_column(column, justify="right")
     for path in (args.devset, args.holdout):
         report = evaluate(current, load_cases(path, ids), NOW)
-        result.add_row(path.name, str(len(report.outcomes)), f"{report.accuracy:.1%}", f"{report.abstention:.1%}", f"{report.suggestion_recall:.1%}")
+        result.add_row(
+            path.name,
+            str(len(report.outcomes)),
+            f"{report.accuracy:.1%}",
+            f"{report.abstention:.1%}",
+            f"{report.suggestion_recall:.1%}",
+        )
     console.print(dataclasses.asdict(current.index.weights), dataclasses.asdict(current.thresholds))
     console.print(result)
 

@@ -27,7 +27,10 @@ class _Loader(_BaseLoader):
     with no line, while pydantic parses dates itself and reports the field."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    SafeConstructor.construct_yaml_str,  # type: ignore[type-var]
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from bot.datafile import DataFileError, read_yaml, validate
 
@@ -49,7 +49,7 @@ class Campaign(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    editions: Annotated[tuple[Edition, ...], Field(default=())]
+    editions: tuple[Edition, ...] = ()
 
     @model_validator(mode="after")
     def _sorted_and_disjoint(self) -> Campaign:

@@ -23,29 +23,28 @@ def check_phrasings(engine: FaqEngine) -> CorpusReport:
     collisions: list[Problem] = []
     ambiguities: list[Problem] = []
     corpus = engine.corpus
+    owners: dict[tuple[str, ...], str] = {}
     for entry in corpus.entries:
         origin = corpus.origins[entry.id]
         located: list[tuple[tuple[str | int, ...], str]] = [(("question",), entry.question)]
         located += [(("alternatives", i), text) for i, text in enumerate(entry.alternatives)]
         for location, text in located:
-            kind, chosen = engine.decide(engine.rank(text))
             where = origin.document.path, origin.line_of(*location)
+            terms = engine.index.terms(text)
+            owner = owners.setdefault(terms, entry.id)
+            if owner != entry.id:
+                message = f"{text!r} (entry {entry.id!r}) is also a phrasing of entry {owner!r}"
+                collisions.append(Problem(*where, message))
+                continue
+            kind, chosen = engine.decide(engine.rank(text))
+            label = f"{text!r} (entry {entry.id!r})"
             if kind in (Kind.ANSWER, Kind.DATES, Kind.OUT_OF_SCOPE) and chosen[0].id != entry.id:
-                collisions.append(
-                    Problem(
-                        *where,
-                        f"{text!r} (entry {entry.id!r}) is answered by entry {chosen[0].id!r}",
-                    )
-                )
+                collisions.append(Problem(*where, f"{label} is answered by entry {chosen[0].id!r}"))
+            elif kind is Kind.SUGGESTIONS and entry.in_scope and chosen and chosen[0] != entry:
+                collisions.append(Problem(*where, f"{label} is closer to entry {chosen[0].id!r}"))
             elif kind is Kind.SUGGESTIONS and entry.in_scope:
                 others = ", ".join(e.id for e in chosen)
-                ambiguities.append(
-                    Problem(
-                        *where, f"{text!r} (entry {entry.id!r}) only gets suggestions: {others}"
-                    )
-                )
+                ambiguities.append(Problem(*where, f"{label} only gets suggestions: {others}"))
             elif kind is Kind.FALLBACK:
-                ambiguities.append(
-                    Problem(*where, f"{text!r} (entry {entry.id!r}) is not recognised at all")
-                )
+                ambiguities.append(Problem(*where, f"{label} is not recognised at all"))
     return CorpusReport(tuple(collisions), tuple(ambiguities))

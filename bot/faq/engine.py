@@ -38,8 +38,8 @@ class Kind(enum.Enum):
 class Thresholds:
     """Calibrated on the dev set's in- and out-of-scope questions (benchmarks/calibrate_faq.py)."""
 
-    answer: float = 60.0
-    margin: float = 4.0
+    answer: float = 56.0
+    margin: float = 1.0
     suggest: float = 45.0
     suggestion_spread: float = 12.0
 
@@ -135,7 +135,7 @@ class FaqEngine:
             text = f"{entries[0].answer}\n\n{texts.OUT_OF_SCOPE_OUTRO}"
             return Answer(kind, typography(text), score=score)
         if kind is Kind.SUGGESTIONS:
-            suggestions = tuple(Suggestion(e.id, e.question) for e in entries)
+            suggestions = tuple(Suggestion(e.id, typography(e.question)) for e in entries)
             lines = "\n".join(f"{i}. {s.question}" for i, s in enumerate(suggestions, 1))
             text = f"{texts.SUGGESTIONS_INTRO}\n{lines}\n{texts.SUGGESTIONS_OUTRO}"
             return Answer(kind, typography(text), score=score, suggestions=suggestions)

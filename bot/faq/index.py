@@ -39,9 +39,13 @@ _TYPO_CACHE_LIMIT = 50_000
 class Weights:
     """How the features combine; calibrated on the dev set (benchmarks/calibrate_faq.py)."""
 
-    fuzzy: float = 0.5
-    coverage: float = 0.4
+    fuzzy: float = 0.3
+    coverage: float = 0.6
     keyword: float = 0.1
+    # Share of token_sort_ratio in the fuzzy score: token_set_ratio alone gives 100 to every
+    # phrasing that contains all the question's words, so short questions tie; token_sort_ratio
+    # prefers the phrasing that says just that.
+    exactness: float = 0.0
     candidates: int = 64
 
 
@@ -172,18 +176,27 @@ class FaqIndex:
                     hits[index] = 1.0
         return hits
 
+    def _similarity(self, query: str, phrasings: list[str]) -> npt.NDArray[np.float64]:
+        scores: npt.NDArray[np.float64]
+        scores = process.cdist([query], phrasings, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+        share = self.weights.exactness
+        if share:
+            exact = process.cdist(
+                [query], phrasings, scorer=fuzz.token_sort_ratio, dtype=np.float64
+            )[0]
+            scores = (1 - share) * scores + share * exact
+        return scores
+
     def _fuzzy(self, query: str, candidates: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         """Best phrasing similarity per candidate entry (0 for entries not considered)."""
         best = np.zeros(len(self.entries))
         if len(candidates) == len(self.entries):
-            scores = process.cdist([query], self._phrasings, scorer=fuzz.token_set_ratio)[0]
-            best[:] = np.maximum.reduceat(scores, self._starts)
+            best[:] = np.maximum.reduceat(self._similarity(query, self._phrasings), self._starts)
             return best
         chosen = [self._entry_phrasings[i] for i in candidates]
         flat = [p for group in chosen for p in group]
-        scores = process.cdist([query], flat, scorer=fuzz.token_set_ratio)[0]
         starts = np.cumsum([0, *(len(group) for group in chosen[:-1])])
-        best[candidates] = np.maximum.reduceat(scores, starts)
+        best[candidates] = np.maximum.reduceat(self._similarity(query, flat), starts)
         return best
 
     def rank(self, question: str, limit: int = 5) -> Ranking:

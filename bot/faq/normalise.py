@@ -41,9 +41,30 @@ STOP_WORDS = frozenset(
     sont sous suis sur t ta te tes toi ton tous tout toute toutes tres tu u un une v vais
     vas veux voila vos votre vous vu w x y z svp stp bonjour bonsoir salut hello madame
     monsieur mme mr mes cordialement slt bjr voudrais souhaiterais aimerais savoir dire
-    connaitre question questions petite petit juste
+    connaitre question questions petite petit juste aujourd hui aujourdhui actuellement
+    donc voudrions souhaitons aimerions pouvons nous vos
     """.split()
 )
+
+# Chat spellings of the interrogatives and a few function words, whatever the corpus says.
+CHAT_SPEAK: Mapping[str, str] = {
+    "koi": "quoi",
+    "kwa": "quoi",
+    "ki": "qui",
+    "kan": "quand",
+    "qd": "quand",
+    "cb": "combien",
+    "cmb": "combien",
+    "cmt": "comment",
+    "cmnt": "comment",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "bcp": "beaucoup",
+    "tt": "tout",
+    "vs": "vous",
+    "ns": "nous",
+    "jsp": "sais",
+}
 
 # Snowball merges these with unrelated words ("communication" and "commune" both give "commun").
 PROTECTED_STEMS: Mapping[str, str] = {
@@ -79,7 +100,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words with elisions removed; hyphens, punctuation and symbols separate words."""
-    return _WORD.findall(_ELISION.sub(" ", fold(text)))
+    return [CHAT_SPEAK.get(w, w) for w in _WORD.findall(_ELISION.sub(" ", fold(text)))]
 
 
 @dataclass(frozen=True)
