@@ -58,10 +58,9 @@ def main() -> None:
     ids = {e.id for e in corpus.entries}
     devset = load_cases(args.devset, ids)
     rows = []
-    grid = itertools.product((0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.1, 0.2), (0.0, 0.3, 0.5, 0.7))
-    for fuzzy, keyword, exactness in grid:
+    for fuzzy, keyword in itertools.product((0.2, 0.3, 0.4, 0.5, 0.6), (0.0, 0.1, 0.2)):
         coverage = round(1 - fuzzy - keyword, 2)
-        weights = Weights(fuzzy=fuzzy, coverage=coverage, keyword=keyword, exactness=exactness)
+        weights = Weights(fuzzy=fuzzy, coverage=coverage, keyword=keyword)
         engine = FaqEngine(corpus, campaign, weights=weights)
         rankings = [(c, None if classify(c.q) else engine.rank(c.q)) for c in devset]
         for answer, margin in itertools.product(range(40, 82, 2), range(0, 13)):
@@ -84,7 +83,6 @@ def main() -> None:
         "fuzzy",
         "coverage",
         "keyword",
-        "exactness",
         "answer ≥",
         "margin ≥",
         "accuracy",
@@ -96,7 +94,6 @@ def main() -> None:
             f"{w.fuzzy}",
             f"{w.coverage}",
             f"{w.keyword}",
-            f"{w.exactness}",
             f"{t.answer}",
             f"{t.margin}",
             f"{accuracy:.1%}",

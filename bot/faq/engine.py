@@ -39,7 +39,7 @@ class Thresholds:
     """Calibrated on the dev set's in- and out-of-scope questions (benchmarks/calibrate_faq.py)."""
 
     answer: float = 56.0
-    margin: float = 1.0
+    margin: float = 3.0
     suggest: float = 45.0
     suggestion_spread: float = 12.0
 

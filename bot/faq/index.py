@@ -8,20 +8,21 @@ Each entry gets two scores, both on 0–100:
 * **fuzzy**: the best rapidfuzz similarity between the question and one of the entry's phrasings
   (question + alternatives), robust to word order and small wording changes.
 
-Coverage is computed for every entry from an inverted index (one numpy add per query term), so it
-doubles as the candidate stage: on large corpora only the best-covered entries go through the
-fuzzy stage (`process.cdist` over their phrasings). On the shipped corpus every entry does.
+Coverage comes from an inverted index (only the postings of the question's terms are touched), so
+it doubles as the candidate stage: only the best-covered entries go through the fuzzy stage, one
+`process.extract` call over their phrasings. An entry sharing no term with the question cannot
+reach the suggestion threshold on fuzzy similarity alone, so nothing answerable is pruned.
+numpy is deliberately not used: its import alone would cost a one-shot `tnl-bot ask` 170 ms.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.faq.corpus import Corpus, Entry
@@ -42,11 +43,8 @@ class Weights:
     fuzzy: float = 0.3
     coverage: float = 0.6
     keyword: float = 0.1
-    # Share of token_sort_ratio in the fuzzy score: token_set_ratio alone gives 100 to every
-    # phrasing that contains all the question's words, so short questions tie; token_sort_ratio
-    # prefers the phrasing that says just that.
-    exactness: float = 0.0
-    candidates: int = 64
+    # Entries kept after the coverage stage for fuzzy scoring; the fuzzy stage is the costly one.
+    candidates: int = 16
 
 
 @dataclass(frozen=True)
@@ -88,8 +86,6 @@ class FaqIndex:
         self.weights = weights or Weights()
         self.entries: tuple[Entry, ...] = corpus.entries
 
-        phrasings: list[str] = []
-        owners: list[int] = []
         vocabularies: list[set[str]] = []
         self._entry_phrasings: list[list[str]] = []
         self._words: set[str] = set()
@@ -112,12 +108,8 @@ class FaqIndex:
                     # Filed under one of its terms: it can only match when all are present.
                     self._keywords[min(keyword_terms)].append((keyword_terms, index))
             self._entry_phrasings.append(own)
-            phrasings.extend(own)
-            owners.extend([index] * len(own))
             vocabularies.append(vocabulary)
 
-        self._phrasings = phrasings
-        self._starts = np.flatnonzero(np.r_[True, np.diff(np.asarray(owners)) != 0])
         count = len(self.entries)
         postings: dict[str, list[int]] = defaultdict(list)
         for index, vocabulary in enumerate(vocabularies):
@@ -126,7 +118,10 @@ class FaqIndex:
         # Smoothed IDF over entries; an unknown term weighs as much as the rarest known one.
         self._idf = {t: math.log(1 + count / len(ids)) for t, ids in postings.items()}
         self._unknown_idf = math.log(1 + count)
-        self._postings = {t: np.asarray(ids, dtype=np.intp) for t, ids in postings.items()}
+        self._postings = dict(postings)
+        # How much an entry says in total: among entries covering a question equally, the one
+        # whose vocabulary is mostly that question is the better candidate (BM25's length idea).
+        self._vocabulary_weight = [sum(self._idf[t] for t in v) or 1.0 for v in vocabularies]
         self._word_list = sorted(self._words)
         self._stems = set(postings)
         self._typos: dict[str, str] = {}
@@ -156,68 +151,57 @@ class FaqIndex:
         stems = (self.normaliser.stem(self._correct(w)) for w in content)
         return tuple(dict.fromkeys(stems))
 
-    def _coverage(self, terms: Sequence[str]) -> npt.NDArray[np.float64]:
-        covered = np.zeros(len(self.entries))
+    def _coverage(self, terms: Sequence[str]) -> dict[int, float]:
+        """Share (0–100) of the question's IDF weight each entry covers; zero shares are absent."""
+        covered: dict[int, float] = defaultdict(float)
         total = 0.0
         for term in terms:
             weight = self._idf.get(term, self._unknown_idf)
             total += weight
-            ids = self._postings.get(term)
-            if ids is not None:
-                covered[ids] += weight
-        return covered / total if total else covered
+            for index in self._postings.get(term, ()):
+                covered[index] += weight
+        return {index: 100 * weight / total for index, weight in covered.items()}
 
-    def _keyword_hits(self, terms: Sequence[str]) -> npt.NDArray[np.float64]:
+    def _keyword_hits(self, terms: Sequence[str]) -> set[int]:
         present = frozenset(terms)
-        hits = np.zeros(len(self.entries))
-        for term in present:
-            for keyword, index in self._keywords.get(term, ()):
-                if keyword <= present:
-                    hits[index] = 1.0
-        return hits
+        return {
+            index
+            for term in present
+            for keyword, index in self._keywords.get(term, ())
+            if keyword <= present
+        }
 
-    def _similarity(self, query: str, phrasings: list[str]) -> npt.NDArray[np.float64]:
-        scores: npt.NDArray[np.float64]
-        scores = process.cdist([query], phrasings, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
-        share = self.weights.exactness
-        if share:
-            exact = process.cdist(
-                [query], phrasings, scorer=fuzz.token_sort_ratio, dtype=np.float64
-            )[0]
-            scores = (1 - share) * scores + share * exact
-        return scores
-
-    def _fuzzy(self, query: str, candidates: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-        """Best phrasing similarity per candidate entry (0 for entries not considered)."""
-        best = np.zeros(len(self.entries))
-        if len(candidates) == len(self.entries):
-            best[:] = np.maximum.reduceat(self._similarity(query, self._phrasings), self._starts)
-            return best
-        chosen = [self._entry_phrasings[i] for i in candidates]
-        flat = [p for group in chosen for p in group]
-        starts = np.cumsum([0, *(len(group) for group in chosen[:-1])])
-        best[candidates] = np.maximum.reduceat(self._similarity(query, flat), starts)
+    def _fuzzy(self, query: str, candidates: Sequence[int]) -> dict[int, float]:
+        """Best phrasing similarity per candidate entry, one rapidfuzz call for all phrasings."""
+        phrasings = [p for i in candidates for p in self._entry_phrasings[i]]
+        owners = [i for i in candidates for _ in self._entry_phrasings[i]]
+        best: dict[int, float] = {}
+        for _, score, position in process.extract(
+            query, phrasings, scorer=fuzz.token_set_ratio, limit=None
+        ):
+            owner = owners[position]
+            best.setdefault(owner, score)  # results come best first
         return best
 
     def rank(self, question: str, limit: int = 5) -> Ranking:
         terms = self.terms(question)
-        if not terms or not self.entries:
+        coverage = self._coverage(terms)
+        if not coverage:
             return Ranking(terms, ())
-        coverage = self._coverage(terms) * 100
-        size = min(self.weights.candidates, len(self.entries))
-        if size < len(self.entries):
-            candidates = np.argpartition(-coverage, size - 1)[:size]
-        else:
-            candidates = np.arange(len(self.entries))
-        fuzzy = self._fuzzy(" ".join(terms), candidates)
-        keyword = self._keyword_hits(terms) * 100
         w = self.weights
-        score = w.fuzzy * fuzzy + w.coverage * coverage + w.keyword * keyword
-        top = candidates[np.argsort(-score[candidates], kind="stable")[:limit]]
+        candidates = heapq.nlargest(
+            w.candidates,
+            coverage,
+            key=lambda i: (coverage[i], coverage[i] / self._vocabulary_weight[i]),
+        )
+        fuzzy = self._fuzzy(" ".join(terms), candidates)
+        keyword = self._keyword_hits(terms)
+        scores = {
+            i: w.fuzzy * fuzzy[i] + w.coverage * coverage[i] + w.keyword * 100 * (i in keyword)
+            for i in candidates
+        }
+        top = heapq.nlargest(limit, candidates, key=scores.__getitem__)
         return Ranking(
             terms,
-            tuple(
-                Scored(self.entries[i], float(score[i]), float(fuzzy[i]), float(coverage[i]))
-                for i in top
-            ),
+            tuple(Scored(self.entries[i], scores[i], fuzzy[i], coverage[i]) for i in top),
         )

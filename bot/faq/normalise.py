@@ -88,14 +88,13 @@ PROTECTED_STEMS: Mapping[str, str] = {
 
 
 def fold(text: str) -> str:
-    """Lower-case, one apostrophe, no accents, no control characters."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
-    decomposed = unicodedata.normalize("NFD", text.translate(_LIGATURES))
-    return "".join(
-        ch
-        for ch in decomposed
-        if not unicodedata.combining(ch) and unicodedata.category(ch)[0] != "C"
-    )
+    """Lower-case ASCII: one apostrophe, no accents; what matching cannot use is dropped.
+
+    Only [a-z0-9] ever becomes a term, so emoji, symbols and control characters go with the
+    accents in one C-level pass instead of a Python loop per character.
+    """
+    text = text.translate(_APOSTROPHES).casefold().translate(_LIGATURES)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def words(text: str) -> list[str]:
@@ -120,9 +119,11 @@ class Synonyms:
                     phrases[key] = target
         return cls(phrases)
 
-    @property
-    def longest(self) -> int:
-        return max((len(key) for key in self.phrases), default=0)
+    def __post_init__(self) -> None:
+        longest = max((len(key) for key in self.phrases), default=0)
+        object.__setattr__(self, "longest", longest)
+
+    longest: int = field(init=False, default=0)
 
     def apply(self, tokens: Sequence[str]) -> list[str]:
         """Greedy longest match first: "communauté de communes" wins over "communes"."""
