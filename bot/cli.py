@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -44,9 +45,24 @@ def _data_options() -> argparse.ArgumentParser:
     return common
 
 
+def _configured() -> bool:
+    """Whether the environment or a `.env` file may override the settings' defaults."""
+    return Path(".env").exists() or any(name.startswith("TNL_") for name in os.environ)
+
+
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """Corpus and calendar: command-line options, else the settings.
+
+    Importing pydantic-settings costs a one-shot `tnl-bot ask` about 90 ms; when nothing can
+    override the defaults, they are taken from the same functions the settings use.
+    """
     if args.corpus is not None and args.campaign is not None:
         return args.corpus, args.campaign
+    if not _configured():
+        from bot.faq.corpus import default_corpus_dir
+        from scheduler.campaign import default_campaign_file
+
+        return args.corpus or default_corpus_dir(), args.campaign or default_campaign_file()
     from bot.config import Settings
 
     settings = Settings()

@@ -44,7 +44,7 @@ class Weights:
     coverage: float = 0.6
     keyword: float = 0.1
     # Entries kept after the coverage stage for fuzzy scoring; the fuzzy stage is the costly one.
-    candidates: int = 16
+    candidates: int = 8
 
 
 @dataclass(frozen=True)

@@ -270,3 +270,13 @@ def test_wheel_ships_corpus_and_calendar(tmp_path: Path) -> None:
     location, answer = result.stdout.decode("utf-8").splitlines()
     assert location.startswith(str(site))
     assert json.loads(answer)["entry"] == "qui-peut-candidater"
+
+
+def test_environment_overrides_the_default_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TNL_CORPUS_DIR", str(tmp_path / "nowhere"))
+    code, _ = run(["ask", "bonjour"])
+    assert code == 1
+    assert "corpus directory not found" in capsys.readouterr().err
