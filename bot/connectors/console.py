@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from bot.core import Core, Incoming, Reply
@@ -29,10 +29,18 @@ class ConsoleChat:
         self.read = read
         self._suggestions: tuple[str, ...] = ()
 
+    def _wrap(self, text: str) -> str:
+        """Wrap on ordinary spaces only: textwrap, unlike rich, keeps « 31 mars » and the no-break
+        space before « : » together."""
+        width = max(20, self.console.width - len(SPEAKER))
+        lines = [row for line in text.splitlines() for row in textwrap.wrap(line, width) or [""]]
+        return ("\n" + " " * len(SPEAKER)).join(lines)
+
     def _show(self, reply: Reply) -> None:
         body = Text(SPEAKER, style="bold green")
-        body.append(reply.text)  # Text, not markup: corpus and user text are never interpreted.
-        self.console.print(Padding(body, (0, 0, 1, 0)))
+        body.append(self._wrap(reply.text))  # Text, not markup: no text is ever interpreted.
+        self.console.print(body, soft_wrap=True)
+        self.console.print()
         self._suggestions = tuple(s.entry for s in reply.suggestions)
         if self._suggestions:
             self.console.print(
