@@ -111,16 +111,21 @@ class FaqEngine:
         t = self.thresholds
         if best is None or best.score < t.suggest:
             return Kind.FALLBACK, ()
-        if not best.entry.in_scope:
-            return Kind.OUT_OF_SCOPE, (best.entry,)
-        if best.score >= t.answer and ranking.margin >= t.margin:
+        clear = ranking.margin >= t.margin
+        if best.score >= t.answer and clear:
+            if not best.entry.in_scope:
+                return Kind.OUT_OF_SCOPE, (best.entry,)
             return (Kind.DATES if best.entry.dynamic else Kind.ANSWER), (best.entry,)
+        # Not clear-cut: offer the plausible in-scope entries; a question that only looks like
+        # out-of-scope intents gets their redirection instead of suggestions.
         close = tuple(
             s.entry
             for s in ranking.scored[:3]
             if s.entry.in_scope and s.score >= max(t.suggest, best.score - t.suggestion_spread)
         )
-        return Kind.SUGGESTIONS, close
+        if close:
+            return Kind.SUGGESTIONS, close
+        return Kind.OUT_OF_SCOPE, (best.entry,)  # an in-scope best would be in `close`
 
     def answer(self, question: str, now: dt.datetime, *, can_subscribe: bool = False) -> Answer:
         small_talk = classify(question[:MAX_QUESTION_CHARS])
