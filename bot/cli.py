@@ -131,6 +131,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from bot.faq.corpus import load_corpus
     from bot.faq.engine import FaqEngine
     from scheduler.campaign import load_campaign
+    from scheduler.templates import check_plan
 
     corpus_dir, campaign_file = _paths(args)
     problems: list[Problem] = []
@@ -144,6 +145,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         campaign = load_campaign(campaign_file)
     except DataFileError as error:
         problems.extend(error.problems)
+    problems.extend(check_plan(campaign_file, args.templates))
     if corpus is not None and campaign is not None:
         report = check_phrasings(FaqEngine(corpus, campaign))
         problems.extend(report.collisions)
@@ -191,11 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=cmd_chat)
 
     check = commands.add_parser(
-        "check", parents=[common], help="validate the corpus, synonyms and calendar"
+        "check", parents=[common], help="validate the corpus, synonyms, calendar and templates"
     )
     check.add_argument(
         "-v", "--verbose", action="store_true", help="also list ambiguous alternatives"
     )
+    check.add_argument("--templates", type=Path, metavar="FILE", help="announcement templates")
     check.set_defaults(run=cmd_check)
 
     evaluation = commands.add_parser(
@@ -205,6 +208,20 @@ def build_parser() -> argparse.ArgumentParser:
         "file", type=Path, help="YAML file: questions: [{q: ..., expected: id|null}]"
     )
     evaluation.set_defaults(run=cmd_eval)
+
+    # Each concept registers its own commands; these modules import nothing heavy at load.
+    from bot.outbox import cli as outbox_cli
+    from bot.service import register as register_service
+    from bot.store import cli as store_cli
+    from scheduler import cli as schedule_cli
+
+    for register in (
+        schedule_cli.register,
+        outbox_cli.register,
+        store_cli.register,
+        register_service,
+    ):
+        register(commands, common)
     return parser
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.faq.corpus import default_corpus_dir
@@ -16,3 +18,38 @@ class Settings(BaseSettings):
     corpus_dir: Path = default_corpus_dir()
     campaign: Path = default_campaign_file()
     data_dir: Path = Path("data")
+    # The store: a SQLite file under data_dir unless a URL is given (postgresql+asyncpg://…).
+    database_url: str | None = None
+    # Announcement texts; next to the calendar (scheduler.templates is not imported here: the
+    # `ask` command reads these settings and must start fast).
+    templates: Path = default_campaign_file().with_name("templates.yaml")
+    # Where the bot publishes on its own initiative, comma-separated: console, jsonl.
+    targets: str = "console"
+    jsonl_path: Path | None = None  # default: data_dir / "publications.jsonl"
+    jsonl_idempotent: bool = True
+    announcement_grace_hours: Annotated[float, Field(ge=0)] = 6.0  # later: skipped, not sent
+    outbox_deadline_hours: Annotated[float, Field(gt=0)] = 24.0  # retried until then, then failed
+    # Mastodon: the default account ("main"); more accounts by name in a YAML file whose entries
+    # name the environment variable holding each token (bot/connectors/mastodon/config.py).
+    mastodon_url: str | None = None
+    mastodon_token: SecretStr | None = None  # never printed: SecretStr masks it in reprs and logs
+    mastodon_accounts: Path | None = None
+    # Telegram (bot/connectors/telegram): the token is a secret, never printed nor logged.
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"  # or a self-hosted Bot API server
+    telegram_channel: str | None = None  # "@name" or "-100…": where announcements go
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_url: str | None = None  # the public https URL Telegram posts updates to
+    telegram_webhook_host: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
+    telegram_flood_messages: int = 20  # per user per minute before the polite notice
+    telegram_flood_pause: float = 600.0  # seconds a flooding user is then ignored
+
+    def store_url(self) -> str:
+        from bot.store.store import default_url
+
+        return self.database_url or default_url(self.data_dir)
+
+    def target_names(self) -> list[str]:
+        return [name.strip() for name in self.targets.split(",") if name.strip()]

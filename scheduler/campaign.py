@@ -7,20 +7,74 @@ minute of `closes`, whatever the reader's time zone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    model_validator,
+)
 
 from bot.datafile import DataFileError, read_yaml, validate
 
 PARIS = ZoneInfo("Europe/Paris")
+
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+AnnouncementKind = Literal[
+    "opening", "reminder-30", "reminder-7", "reminder-1", "closing", "results"
+]
+ANNOUNCEMENT_KINDS: tuple[AnnouncementKind, ...] = get_args(AnnouncementKind)
+
+
+def _paris_if_naive(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+
+
+def _override(value: object) -> dt.datetime | Literal[False] | None:
+    """One clear message for an organiser, instead of one per member of a type union."""
+    if value is None or value is False:
+        return value
+    moment = value
+    if isinstance(value, str) and len(value.strip()) > 10:
+        with contextlib.suppress(ValueError):
+            moment = dt.datetime.fromisoformat(value.strip())
+    if not isinstance(moment, dt.datetime):
+        raise ValueError(f"{value!r} is not a date and time like 2027-03-24 09:00, nor false")
+    return _paris_if_naive(moment)
+
+
+# "2027-03-24 10:30" in the calendar means Paris time, like every date in the file.
+Override = Annotated[dt.datetime | Literal[False] | None, PlainValidator(_override)]
+
+
+class AnnouncementOverrides(BaseModel):
+    """Per-edition changes to the default announcement plan: a moment moves one, `false` drops
+    it (see scheduler/plan.py for the defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opening: Override = None
+    reminder_30: Override = Field(None, alias="reminder-30")
+    reminder_7: Override = Field(None, alias="reminder-7")
+    reminder_1: Override = Field(None, alias="reminder-1")
+    closing: Override = None
+    results: Override = None
+
+    def get(self, kind: AnnouncementKind) -> dt.datetime | Literal[False] | None:
+        value: dt.datetime | Literal[False] | None = getattr(self, kind.replace("-", "_"))
+        return value
 
 
 class Edition(BaseModel):
@@ -30,7 +84,9 @@ class Edition(BaseModel):
     opens: dt.date
     closes: dt.date
     results: dt.date | None = None
-    page: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    page: Url | None = None
+    questionnaire: Url | None = None  # where to apply; the templates file has the default
+    announcements: AnnouncementOverrides = AnnouncementOverrides.model_validate({})
 
     @model_validator(mode="after")
     def _ordered(self) -> Edition:

@@ -1,0 +1,29 @@
+"""The outbox: durable, idempotent, rate-limited delivery of everything the bot says unprompted.
+
+Only the light value types are re-exported here: `Outbox` (bot.outbox.queue) and
+`DeliveryWorker` (bot.outbox.worker) pull in SQLAlchemy, and a connector or the CLI that only
+needs `Post` or `Target` must not pay for it.
+"""
+
+from bot.outbox.post import Post, Visibility
+from bot.outbox.state import State
+from bot.outbox.target import (
+    DeliveryError,
+    PermanentError,
+    RateLimit,
+    Receipt,
+    RetryableError,
+    Target,
+)
+
+__all__ = [
+    "DeliveryError",
+    "PermanentError",
+    "Post",
+    "RateLimit",
+    "Receipt",
+    "RetryableError",
+    "State",
+    "Target",
+    "Visibility",
+]

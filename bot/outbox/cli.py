@@ -1,0 +1,107 @@
+"""`tnl-bot outbox list|retry|cancel`: what the bot has sent or will send, and fixing it by hand."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.outbox.state import State
+
+STATES = [state.value for state in State]
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    outbox = commands.add_parser("outbox", help="list, retry or cancel outbox items")
+    actions = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="items, newest last")
+    listing.add_argument("--state", choices=STATES, help="only items in this state")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.set_defaults(run=cmd_list)
+    retry = actions.add_parser("retry", help="send a failed or cancelled item again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(run=cmd_retry)
+    cancel = actions.add_parser("cancel", help="do not send a pending (or failed) item")
+    cancel.add_argument("id", type=int)
+    cancel.set_defaults(run=cmd_cancel)
+
+
+def _with_outbox(work: Callable[..., Awaitable[int]]) -> int:
+    import asyncio
+
+    from bot.config import Settings
+    from bot.outbox.queue import Outbox
+    from bot.store.store import Store
+
+    async def main() -> int:
+        settings = Settings()
+        store = await Store.open(settings.store_url())
+        try:
+            deadline = dt.timedelta(hours=settings.outbox_deadline_hours)
+            return await work(store, Outbox(store, default_deadline=deadline))
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.outbox.queue import Outbox
+    from bot.store.store import Store
+
+    async def work(store: Store, outbox: Outbox) -> int:
+        state = State(args.state) if args.state else None
+        items = (await outbox.items(state))[-args.limit :]
+        table = Table(title="Outbox")
+        for column in ("id", "key", "target", "state", "attempts", "due (UTC)", "reason / receipt"):
+            table.add_column(column)
+        for item in items:
+            table.add_row(
+                str(item.id),
+                item.key,
+                item.target,
+                item.state.value,
+                str(item.attempts),
+                f"{item.due_at:%Y-%m-%d %H:%M}",
+                item.receipt or item.reason or "",
+            )
+        counts = await outbox.counts()
+        Console(file=out, highlight=False, width=120).print(table)
+        out.write(", ".join(f"{state.value}: {count}" for state, count in counts.items()) + "\n")
+        return 0
+
+    return _with_outbox(work)
+
+
+def _transition(args: argparse.Namespace, out: TextIO, action: str) -> int:
+    from bot.outbox.queue import Outbox, OutboxError
+    from bot.store.store import Store
+
+    async def work(store: Store, outbox: Outbox) -> int:
+        now = dt.datetime.now(dt.UTC)
+        try:
+            change = outbox.retry if action == "retry" else outbox.cancel
+            item = await change(args.id, now)
+        except OutboxError as error:
+            print(f"tnl-bot: outbox {action}: {error}", file=sys.stderr)
+            return 1
+        await store.audit(
+            "cli", f"outbox.{action}", now, f"item {item.id} ({item.key} → {item.target})"
+        )
+        out.write(f"item {item.id} ({item.key} → {item.target}) is now {item.state.value}\n")
+        return 0
+
+    return _with_outbox(work)
+
+
+def cmd_retry(args: argparse.Namespace, out: TextIO) -> int:
+    return _transition(args, out, "retry")
+
+
+def cmd_cancel(args: argparse.Namespace, out: TextIO) -> int:
+    return _transition(args, out, "cancel")

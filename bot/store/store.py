@@ -1,0 +1,228 @@
+"""The store: one database for everything the bot must remember across restarts.
+
+A SQLite file by default (zero set-up), a `postgresql+asyncpg://` URL for deployments that run
+two instances; the same queries on both. The outbox has its own module (`bot.outbox.queue`);
+the small records kept for connectors and organisers (subscribers, cursors, audit, unanswered
+questions) are plain methods here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.expression import Insert
+
+from bot.store.schema import (
+    audit_log,
+    platform_cursors,
+    subscribers,
+    unanswered_questions,
+)
+from bot.store import migrate
+
+DATABASE_FILE = "tnl-bot.sqlite3"
+
+
+def default_url(data_dir: Path) -> str:
+    """The SQLite file under the data directory, created (directory included) on first use."""
+    return f"sqlite+aiosqlite:///{(data_dir / DATABASE_FILE).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers (the CLI) run beside the worker; NORMAL sync is still crash-safe in WAL
+    (a power cut may lose the last commits, a killed process loses nothing)."""
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=5000",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class UnansweredSummary:
+    """One question people keep asking that the corpus does not answer yet."""
+
+    question: str  # the latest wording seen
+    count: int
+    best_score: float  # the best score any asking reached: near the threshold means a synonym
+    last_asked: dt.datetime
+
+
+def question_key(question: str) -> str:
+    """Group wordings that differ only by case, spacing or final punctuation."""
+    return re.sub(r"\s+", " ", question.casefold()).strip(" ?!.…\u00a0\u202f")
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str, *, revision: str = "head") -> Store:
+        """Connect and upgrade the schema in place; a SQLite file's directory is created."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate.upgrade, revision)
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def revision(self) -> str | None:
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(migrate.current_revision)
+
+    def insert(self, table: Table) -> Insert:
+        """An INSERT that understands ON CONFLICT DO NOTHING on both engines."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # Subscribers ---------------------------------------------------------------------------
+
+    async def subscribe(self, platform: str, chat_id: str, now: dt.datetime) -> bool:
+        """True when the chat was not subscribed yet."""
+        statement = self.insert(subscribers).values(
+            platform=platform, chat_id=chat_id, subscribed_at=now
+        )
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement.on_conflict_do_nothing())  # type: ignore[attr-defined]
+        return bool(result.rowcount)
+
+    async def unsubscribe(self, platform: str, chat_id: str) -> bool:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                delete(subscribers).where(
+                    subscribers.c.platform == platform, subscribers.c.chat_id == chat_id
+                )
+            )
+        return bool(result.rowcount)
+
+    async def subscribers(self, platform: str) -> list[str]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(subscribers.c.chat_id)
+                .where(subscribers.c.platform == platform)
+                .order_by(subscribers.c.subscribed_at, subscribers.c.chat_id)
+            )
+            return [row.chat_id for row in rows]
+
+    # Platform cursors ----------------------------------------------------------------------
+
+    async def cursor(self, platform: str) -> str | None:
+        """The last update / notification id processed, so a restart does not answer twice."""
+        async with self.engine.connect() as connection:
+            return await connection.scalar(
+                select(platform_cursors.c.position).where(platform_cursors.c.platform == platform)
+            )
+
+    async def set_cursor(self, platform: str, position: str, now: dt.datetime) -> None:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(platform_cursors)
+                .where(platform_cursors.c.platform == platform)
+                .values(position=position, updated_at=now)
+            )
+            if not result.rowcount:
+                await connection.execute(
+                    platform_cursors.insert().values(
+                        platform=platform, position=position, updated_at=now
+                    )
+                )
+
+    # Audit log -----------------------------------------------------------------------------
+
+    async def audit(
+        self, actor: str, action: str, now: dt.datetime, detail: str | None = None
+    ) -> None:
+        """Who did what: organiser commands, retries and cancellations from the CLI."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                audit_log.insert().values(at=now, actor=actor, action=action, detail=detail)
+            )
+
+    async def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+            )
+            return [AuditEntry(row.at, row.actor, row.action, row.detail) for row in rows]
+
+    # Unanswered questions ------------------------------------------------------------------
+
+    async def log_unanswered(
+        self, question: str, best_score: float, now: dt.datetime, platform: str | None = None
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                unanswered_questions.insert().values(
+                    question=question,
+                    normalised=question_key(question),
+                    best_score=best_score,
+                    platform=platform,
+                    asked_at=now,
+                )
+            )
+
+    async def most_unanswered(
+        self, limit: int = 20, since: dt.datetime | None = None
+    ) -> list[UnansweredSummary]:
+        """The most frequent unanswered questions: what to add to the corpus next."""
+        table = unanswered_questions
+        latest = func.max(table.c.id).label("latest")
+        grouped = (
+            select(
+                table.c.normalised,
+                func.count().label("asked"),
+                func.max(table.c.best_score).label("best"),
+                func.max(table.c.asked_at).label("last"),
+                latest,
+            )
+            .group_by(table.c.normalised)
+            .order_by(func.count().desc(), func.max(table.c.asked_at).desc())
+            .limit(limit)
+        )
+        if since is not None:
+            grouped = grouped.where(table.c.asked_at >= since)
+        groups = grouped.subquery()
+        query = select(table.c.question, groups.c.asked, groups.c.best, groups.c.last).join_from(
+            groups, table, table.c.id == groups.c.latest
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        summaries = [
+            UnansweredSummary(row.question, row.asked, row.best, _aware(row.last)) for row in rows
+        ]
+        return sorted(summaries, key=lambda s: (-s.count, -s.last_asked.timestamp()))
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    """Aggregates lose the column type on SQLite (text comes back); normalise to aware UTC."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

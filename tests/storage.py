@@ -1,0 +1,53 @@
+"""Store fixtures shared by tests/store, tests/outbox and tests/scheduler.
+
+Every store test runs on SQLite, and also on PostgreSQL when TNL_TEST_POSTGRES_URL points at a
+server (CI starts one); each test gets an empty database either way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.store.store import Store
+
+POSTGRES_URL = os.environ.get("TNL_TEST_POSTGRES_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not POSTGRES_URL, reason="TNL_TEST_POSTGRES_URL is not set"),
+    ),
+]
+
+
+async def empty_database(backend: str, tmp_path: Path) -> str:
+    """A URL to an empty database of that backend."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'store.sqlite3'}"
+    assert POSTGRES_URL is not None
+    engine = create_async_engine(POSTGRES_URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return await empty_database(str(request.param), tmp_path)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    opened = await Store.open(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
