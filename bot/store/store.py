@@ -20,13 +20,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Insert
 
+from bot.store import migrate
 from bot.store.schema import (
     audit_log,
     platform_cursors,
     subscribers,
     unanswered_questions,
 )
-from bot.store import migrate
 
 DATABASE_FILE = "tnl-bot.sqlite3"
 
