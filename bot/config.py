@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     campaign: Path = default_campaign_file()
     data_dir: Path = Path("data")
     # The store: a SQLite file under data_dir unless a URL is given (postgresql+asyncpg://…).
-    database_url: str | None = None
+    # Secret because a PostgreSQL URL carries its password.
+    database_url: SecretStr | None = None
     # Announcement texts; next to the calendar (scheduler.templates is not imported here: the
     # `ask` command reads these settings and must start fast).
     templates: Path = default_campaign_file().with_name("templates.yaml")
@@ -49,7 +50,9 @@ class Settings(BaseSettings):
     def store_url(self) -> str:
         from bot.store.store import default_url
 
-        return self.database_url or default_url(self.data_dir)
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return default_url(self.data_dir)
 
     def target_names(self) -> list[str]:
         return [name.strip() for name in self.targets.split(",") if name.strip()]
