@@ -44,7 +44,7 @@ class Weights:
     coverage: float = 0.6
     keyword: float = 0.1
     # Entries kept after the coverage stage for fuzzy scoring; the fuzzy stage is the costly one.
-    candidates: int = 8
+    candidates: int = 12
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,17 @@ class FaqIndex:
         return cached
 
     def terms(self, question: str) -> tuple[str, ...]:
-        """Distinct matching terms of a question, in order, typos corrected."""
+        """Distinct matching terms of a question, in order, typos corrected.
+
+        A number the corpus never uses ("200 habitants", "2019") is context, not topic: kept as
+        an unknown term it would weigh like the rarest word and drown the question's subject.
+        """
         content = self.normaliser.content_words(question)[:MAX_QUESTION_WORDS]
-        stems = (self.normaliser.stem(self._correct(w)) for w in content)
+        stems = (
+            self.normaliser.stem(self._correct(w))
+            for w in content
+            if not w.isdigit() or w in self._words
+        )
         return tuple(dict.fromkeys(stems))
 
     def _coverage(self, terms: Sequence[str]) -> dict[int, float]:
