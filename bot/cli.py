@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.set_defaults(run=cmd_eval)
 
     # Each concept registers its own commands; these modules import nothing heavy at load.
+    from bot.connectors.mastodon import register as register_mastodon
     from bot.outbox import cli as outbox_cli
     from bot.service import register as register_service
     from bot.store import cli as store_cli
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         outbox_cli.register,
         store_cli.register,
         register_service,
+        register_mastodon,
     ):
         register(commands, common)
     return parser

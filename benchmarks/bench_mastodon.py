@@ -1,0 +1,193 @@
+"""Mastodon benchmark against the fake server: publishing at the limit, mention-to-reply latency.
+
+Run: `.venv/bin/python benchmarks/bench_mastodon.py [--statuses 300] [--mentions 100]`. Prints
+a rich table; not a test.
+
+1. Publishing: N statuses through the outbox worker to the fake, which enforces Mastodon's
+   limits (300 requests / 5 min, 300 statuses / 3 h per account) on a manual clock, so the
+   minutes of waiting take no real time. Reported: the achieved rate ÷ the allowed one (the
+   request window binds), and the 429s received: with pacing (what the bot runs) and without
+   (the worker and client pacing switched off: storms of 429s, nothing lost either way).
+2. Answering: mentions posted on the real clock while the answerer polls every `--poll` s;
+   latency from the question's creation to the reply's (p50 / p99), which is mostly the poll
+   interval, and the time spent handling one mention (poll, FAQ, reply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.connectors.mastodon.answer import MentionAnswerer
+from bot.connectors.mastodon.client import MastodonClient
+from bot.connectors.mastodon.config import MastodonAccount
+from bot.connectors.mastodon.runtime import outbox_history
+from bot.connectors.mastodon.target import MastodonTarget
+from bot.core import Core
+from bot.faq.engine import FaqEngine
+from bot.outbox import Post, RateLimit, State
+from bot.outbox.queue import Outbox
+from bot.outbox.worker import DeliveryWorker
+from bot.store.store import Store
+from tests.fakes.mastodon_server import FakeMastodon
+from tests.manual_clock import ManualClock
+
+TOKEN = "bench-token"
+
+
+async def publish(statuses: int, *, paced: bool, directory: Path) -> dict[str, float]:
+    clock = ManualClock(dt.datetime(2027, 3, 24, 9, 0, tzinfo=dt.UTC))
+    fake = FakeMastodon(clock)
+    await fake.start()
+    bot = fake.add_account("tnl", TOKEN, bot=True)
+    store = await Store.open(f"sqlite+aiosqlite:///{directory / f'paced-{paced}.sqlite3'}")
+    try:
+        account = MastodonAccount("main", fake.base, SecretStr(TOKEN), hashtags=())
+        client = MastodonClient(account, clock, timeout=5)
+        target = MastodonTarget(account, client, clock, history=outbox_history(store))
+        if not paced:
+            client.budget.limits = {k: RateLimit(10**6, 1) for k in client.budget.limits}
+            target.limits = ()
+        outbox = Outbox(store, default_deadline=dt.timedelta(days=2))
+        for n in range(statuses):
+            await outbox.enqueue(Post(f"Annonce {n}"), [account.target_name], f"b{n}", clock.now())
+        worker = DeliveryWorker(outbox, [target], clock, sleep=clock.sleep, rng=random.Random(1))
+        start, wall = clock.now(), time.perf_counter()
+        await worker.drain()
+        while (wait := await worker.seconds_to_next()) is not None:
+            await clock.sleep(max(wait, 0.001))
+            await worker.drain()
+        elapsed = (clock.now() - start).total_seconds()
+        sent = (await outbox.counts())[State.SENT]
+        return {
+            "sent": sent,
+            "posted": len(fake.posts_of(bot)),
+            "requests": len(fake.calls),
+            "elapsed": elapsed,
+            "wall": time.perf_counter() - wall,
+            "throttled": fake.throttled,
+        }
+    finally:
+        await store.close()
+        await fake.close()
+
+
+async def answer(mentions: int, poll: float, directory: Path) -> tuple[list[float], list[float]]:
+    clock = SystemClock()
+    fake = FakeMastodon(clock)
+    await fake.start()
+    bot = fake.add_account("tnl", TOKEN, bot=True)
+    fake.add_account("alice", "alice")
+    asked: dict[str, float] = {}
+    latencies: list[float] = []
+
+    def created(status: dict[str, object]) -> None:
+        reply_to = status.get("in_reply_to_id")
+        if isinstance(reply_to, str) and reply_to in asked:
+            latencies.append(time.perf_counter() - asked[reply_to])
+
+    fake.on_status_created = created
+    store = await Store.open(f"sqlite+aiosqlite:///{directory / 'answers.sqlite3'}")
+    settings = Settings()
+    core = Core(FaqEngine.from_files(settings.corpus_dir, settings.campaign), clock)
+    account = MastodonAccount("main", fake.base, SecretStr(TOKEN), poll_seconds=poll)
+    answerer = MentionAnswerer(
+        account, MastodonClient(account, clock, timeout=5), core, store, clock
+    )
+    await answerer.prepare()
+    handling: list[float] = []
+    original = answerer.handle
+
+    async def timed(author: object, status: object) -> bool:
+        began = time.perf_counter()
+        done = await original(author, status)  # type: ignore[arg-type]
+        handling.append(time.perf_counter() - began)
+        return done
+
+    answerer.handle = timed  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    running = asyncio.create_task(answerer.run(stop))
+    rng = random.Random(3)
+    questions = ["Qui peut candidater ?", "Quand ouvre la campagne ?", "Combien coûte le label ?"]
+    for _ in range(mentions):
+        status = fake.post_as("alice", f"@tnl {rng.choice(questions)}")
+        asked[status["id"]] = time.perf_counter()
+        await asyncio.sleep(rng.uniform(0, poll / 2))
+    while len(latencies) < mentions:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    await store.close()
+    await fake.close()
+    answered = {s["in_reply_to_id"] for s in fake.posts_of(bot)} & set(asked)
+    assert len(answered) == mentions, (len(answered), mentions)
+    return latencies, handling
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--statuses", type=int, default=300)
+    parser.add_argument("--mentions", type=int, default=100)
+    parser.add_argument("--poll", type=float, default=0.5, help="answerer poll interval, seconds")
+    args = parser.parse_args()
+    console = Console()
+    allowed = 300 / 300  # requests per second per account: the binding limit for 300 statuses
+    with tempfile.TemporaryDirectory() as scratch:
+        table = Table(title=f"Publishing {args.statuses} statuses to the fake at Mastodon's limits")
+        for column in (
+            "mode",
+            "sent",
+            "on server",
+            "fake time",
+            "achieved ÷ allowed",
+            "429s",
+            "wall",
+        ):
+            table.add_column(column, justify="right")
+        for paced in (True, False):
+            r = await publish(args.statuses, paced=paced, directory=Path(scratch))
+            achieved = r["requests"] / r["elapsed"] if r["elapsed"] else float("inf")
+            table.add_row(
+                "paced (default)" if paced else "no pacing",
+                f"{r['sent']:.0f}",
+                f"{r['posted']:.0f}",
+                f"{r['elapsed']:.0f} s",
+                f"{achieved / allowed:.2f}",
+                f"{r['throttled']:.0f}",
+                f"{r['wall']:.1f} s",
+            )
+        console.print(table)
+        latencies, handling = await answer(args.mentions, args.poll, Path(scratch))
+    table = Table(title=f"Mention → reply, {args.mentions} mentions, poll every {args.poll} s")
+    for column in ("measure", "p50", "p99", "max"):
+        table.add_column(column, justify="right")
+    for name, values in (("question → reply", latencies), ("handling one mention", handling)):
+        table.add_row(
+            name,
+            f"{percentile(values, 50) * 1000:.0f} ms",
+            f"{percentile(values, 99) * 1000:.0f} ms",
+            f"{max(values) * 1000:.0f} ms",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,209 @@
+"""A typed, asynchronous face on Mastodon.py for one account, with pacing.
+
+Mastodon.py is blocking; every call runs in a worker thread (`asyncio.to_thread`) so the event
+loop keeps serving Telegram, the scheduler and the outbox. Calls of one account are serialised
+by a lock: Mastodon.py's rate-limit bookkeeping is not thread-safe. Mastodon.py is told to
+*throw* on a 429 (never to sleep in its thread); the budget below paces requests on the injected
+clock so that the server's limits (300 requests / 5 min, 300 statuses / 3 h per account) are
+not reached in the first place, and the X-RateLimit-* headers stop us early when something
+else spends the same token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+from mastodon import Mastodon
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonIOError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from bot.clock import Clock
+from bot.connectors.mastodon.config import MastodonAccount
+from bot.outbox.target import DeliveryError, PermanentError, RateLimit, RetryableError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+REQUEST_TIMEOUT = 10.0  # seconds; the outbox retries, a hung call must not hold the queue
+REQUESTS = RateLimit(300, 300)  # Mastodon's default per account
+STATUSES = RateLimit(300, 3 * 3600)
+HEADROOM = 10  # requests kept for `whoami`, `setup` and a human using the same token
+USER_AGENT = "tnl-bot (+https://territoire-numerique-libre.org)"
+
+
+class Throttled(Exception):
+    """Not sent: the call would break a rate limit. `wait` seconds until it would not."""
+
+    def __init__(self, reason: str, wait: float) -> None:
+        super().__init__(f"{reason}; retry in {wait:.0f} s")
+        self.reason = reason
+        self.wait = wait
+
+
+class RateBudget:
+    """Sliding windows on the injected clock, plus what the server's headers last said."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        requests_limit: RateLimit = REQUESTS,
+        statuses_limit: RateLimit = STATUSES,
+        headroom: int = HEADROOM,
+    ) -> None:
+        self.clock = clock
+        self.limits = {
+            "requests": RateLimit(max(requests_limit.count - headroom, 1), requests_limit.seconds),
+            "statuses": statuses_limit,  # only the bot creates statuses: no headroom needed
+        }
+        self._spent: dict[str, collections.deque[dt.datetime]] = {
+            kind: collections.deque() for kind in self.limits
+        }
+        self.server_remaining: int | None = None
+        self.server_reset: dt.datetime | None = None
+
+    def wait_for(self, requests_needed: int, statuses_needed: int = 0) -> float:
+        """Seconds until `requests_needed` requests creating `statuses_needed` statuses fit."""
+        now = self.clock.now()
+        wait = 0.0
+        for kind, needed in (("requests", requests_needed), ("statuses", statuses_needed)):
+            limit, spent = self.limits[kind], self._spent[kind]
+            while spent and (now - spent[0]).total_seconds() >= limit.seconds:
+                spent.popleft()
+            excess = len(spent) + needed - limit.count
+            if needed and excess > 0:
+                free_at = spent[min(excess, len(spent)) - 1] + dt.timedelta(seconds=limit.seconds)
+                wait = max(wait, (free_at - now).total_seconds())
+        if (
+            self.server_remaining is not None
+            and self.server_reset is not None
+            and self.server_remaining < requests_needed
+            and self.server_reset > now
+        ):
+            wait = max(wait, (self.server_reset - now).total_seconds())
+        return wait
+
+    def spend(self, requests_used: int, statuses_used: int = 0) -> None:
+        now = self.clock.now()
+        self._spent["requests"].extend([now] * requests_used)
+        self._spent["statuses"].extend([now] * statuses_used)
+
+    def observe(self, remaining: int | None, reset_in: float | None) -> None:
+        """The server's X-RateLimit-Remaining and seconds until X-RateLimit-Reset."""
+        self.server_remaining = remaining
+        now = self.clock.now()
+        self.server_reset = now + dt.timedelta(seconds=reset_in) if reset_in is not None else None
+
+
+class MastodonClient:
+    """One account's API; `call` runs a Mastodon.py method off the loop, within the budget."""
+
+    def __init__(
+        self,
+        account: MastodonAccount,
+        clock: Clock,
+        *,
+        timeout: float = REQUEST_TIMEOUT,
+        budget: RateBudget | None = None,
+    ) -> None:
+        self.account = account
+        self.clock = clock
+        self.budget = budget or RateBudget(clock)
+        session = requests.Session()
+        session.trust_env = False  # no proxy or .netrc surprises for a bot token
+        self.api = Mastodon(
+            access_token=account.token.get_secret_value(),
+            api_base_url=account.url,
+            ratelimit_method="throw",
+            request_timeout=timeout,
+            user_agent=USER_AGENT,
+            session=session,
+        )
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"MastodonClient({self.account.name!r}, {self.account.url!r})"
+
+    async def call(
+        self, work: Callable[[Mastodon], T], *, statuses: int = 0, requests: int = 1
+    ) -> T:
+        """Run `work(api)` in a thread. Raises Throttled (nothing sent) or MastodonError."""
+        async with self._lock:
+            wait = self.budget.wait_for(requests, statuses)
+            if wait > 0:
+                raise Throttled(f"{self.account.name}: pacing under the rate limits", wait)
+            self.budget.spend(requests, statuses)
+            try:
+                return await asyncio.to_thread(work, self.api)
+            finally:
+                self._observe_headers()
+
+    def _observe_headers(self) -> None:
+        """Mastodon.py keeps the last X-RateLimit-* values, with Reset moved to the local clock
+        through the server's Date header; turn them into a duration on our clock."""
+        reset = self.api.ratelimit_reset
+        reset_in = max(float(reset) - time.time(), 0.0) if reset is not None else None
+        self.budget.observe(self.api.ratelimit_remaining, reset_in)
+
+    def retry_after(self) -> float:
+        """After a 429: how long the server asked us to wait (its window reset), at least 1 s."""
+        reset = self.budget.server_reset
+        if reset is None:
+            return 60.0
+        return max((reset - self.clock.now()).total_seconds(), 1.0)
+
+
+def delivery_error(error: Exception, client: MastodonClient) -> DeliveryError:  # noqa: PLR0911
+    """Say whether retrying can help: network trouble, 5xx and 429 can; other 4xx cannot.
+
+    One return per class of failure reads better than a table: the order matters (subclasses
+    first)."""
+    if isinstance(error, Throttled):
+        return RetryableError(error.reason, error.wait)
+    if isinstance(error, MastodonRatelimitError):
+        return RetryableError("HTTP 429 rate limited", client.retry_after())
+    if isinstance(error, MastodonNetworkError):
+        return RetryableError(f"network: {_short(error)}")
+    if isinstance(error, MastodonServerError):
+        return RetryableError(f"HTTP {_status(error)} server error")
+    if isinstance(error, MastodonUnauthorizedError):
+        return PermanentError("HTTP 401: the access token is invalid or revoked")
+    if isinstance(error, MastodonNotFoundError):
+        return PermanentError("HTTP 404: not found")
+    if isinstance(error, MastodonAPIError):
+        status = _status(error)
+        if status in (408, 409, 425):
+            return RetryableError(f"HTTP {status}")
+        return PermanentError(f"HTTP {status}: {_message(error)}")
+    if isinstance(error, MastodonIOError):
+        return PermanentError(f"cannot read the image: {_short(error)}")
+    if isinstance(error, MastodonError):
+        return PermanentError(f"{type(error).__name__}: {_short(error)}")
+    return RetryableError(f"{type(error).__name__}: {_short(error)}")
+
+
+def _status(error: MastodonError) -> int | str:
+    return error.args[1] if len(error.args) > 1 else "?"
+
+
+def _message(error: MastodonError) -> str:
+    return str(error.args[3]) if len(error.args) > 3 and error.args[3] else "rejected"
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text if len(text) <= 200 else text[:199] + "…"

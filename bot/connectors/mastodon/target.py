@@ -1,0 +1,274 @@
+"""`MastodonTarget`: the outbox publishes announcements to one Mastodon account through it.
+
+Exactly once, even across crashes: each status carries an `Idempotency-Key` derived from the
+outbox key, so a resend after a crash returns the status already created instead of a second
+one. Mastodon remembers a key for one hour only; an item whose first send may be older than
+that is first looked for among the account's recent statuses (same text, same thread) and only
+the missing statuses are posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mastodon import Mastodon
+from mastodon.errors import MastodonNetworkError, MastodonRatelimitError, MastodonServerError
+from mastodon.return_types import Account, MediaAttachment, Status
+
+from bot.clock import Clock
+from bot.connectors.mastodon.client import (
+    HEADROOM,
+    REQUESTS,
+    MastodonClient,
+    Throttled,
+    delivery_error,
+)
+from bot.connectors.mastodon.config import MastodonAccount
+from bot.connectors.mastodon.text import (
+    DEFAULT_MAX_CHARACTERS,
+    URL_LENGTH,
+    same_text,
+    split_thread,
+    with_hashtags,
+)
+from bot.outbox.post import Post
+from bot.outbox.target import DeliveryError, PermanentError, RateLimit, Receipt, RetryableError
+
+log = logging.getLogger(__name__)
+
+# Mastodon keeps an Idempotency-Key for 3600 s; past 55 minutes we stop trusting it.
+IDEMPOTENCY_WINDOW = dt.timedelta(minutes=55)
+RECENT_PAGES = 3  # 3 × 40 recent statuses searched for an item in doubt
+INSTANCE_TTL = dt.timedelta(hours=24)
+
+# (target name, outbox key) → since when the key may have reached the server, or None when
+# this is the item's first attempt. Provided by `bot.connectors.mastodon.runtime` from the outbox.
+History = Callable[[str, str], Awaitable[dt.datetime | None]]
+
+
+@dataclass(frozen=True)
+class InstanceLimits:
+    max_characters: int = DEFAULT_MAX_CHARACTERS
+    url_length: int = URL_LENGTH
+    description_limit: int = 1500
+
+
+def thread_keys(key: str, count: int) -> list[str]:
+    """One Idempotency-Key per status: the outbox key itself for a single status."""
+    return [key] if count == 1 else [f"{key}#{n}/{count}" for n in range(1, count + 1)]
+
+
+class MastodonTarget:
+    idempotent = True
+    # Each outbox item is at least one request. The client's budget counts the real requests
+    # and statuses (threads, images) and refuses with a retry-after before a limit is hit; a
+    # statuses window here would also count those refusals (the worker counts every attempt)
+    # and stall the queue for hours, so the 3-hour statuses limit is left to the budget.
+    limits: tuple[RateLimit, ...] = (RateLimit(REQUESTS.count - HEADROOM, REQUESTS.seconds),)
+
+    def __init__(
+        self,
+        account: MastodonAccount,
+        client: MastodonClient,
+        clock: Clock,
+        *,
+        history: History | None = None,
+    ) -> None:
+        self.account = account
+        self.client = client
+        self.clock = clock
+        self.history = history
+        self.name = account.target_name
+        self._limits: tuple[InstanceLimits, dt.datetime] | None = None
+        self._me: Account | None = None
+        self._started: dict[str, dt.datetime] = {}  # key → first send in this process
+
+    async def publish(self, post: Post, key: str) -> Receipt:
+        try:
+            return await self._publish(post, key)
+        except DeliveryError:
+            raise
+        except Exception as error:
+            raise delivery_error(error, self.client) from error
+
+    async def instance_limits(self) -> InstanceLimits:
+        """`configuration.statuses` of /api/v2/instance, cached a day; 500 / 23 if unknown."""
+        now = self.clock.now()
+        if self._limits is not None and now - self._limits[1] < INSTANCE_TTL:
+            return self._limits[0]
+        try:
+            info = await self.client.call(lambda api: api.instance_v2())
+            configuration = info.configuration
+            limits = InstanceLimits(
+                int(configuration.statuses.max_characters),
+                int(configuration.statuses.characters_reserved_per_url),
+                int(configuration.media_attachments.get("description_limit", 1500)),
+            )
+        except (MastodonNetworkError, MastodonServerError, MastodonRatelimitError, Throttled):
+            raise
+        except Exception as error:  # an old or unusual server: the documented defaults
+            log.warning("%s: no /api/v2/instance limits (%s); using 500", self.name, error)
+            limits = InstanceLimits()
+        self._limits = (limits, now)
+        return limits
+
+    def parts(self, post: Post, limits: InstanceLimits) -> list[str]:
+        text = with_hashtags(post.text, self.account.hashtags)
+        reserved = len(post.content_warning or "")  # the CW counts towards the limit
+        try:
+            return split_thread(
+                text, limits.max_characters, url_length=limits.url_length, reserved=reserved
+            )
+        except ValueError as error:
+            raise PermanentError(str(error)) from error
+
+    async def _publish(self, post: Post, key: str) -> Receipt:
+        limits = await self.instance_limits()
+        parts = self.parts(post, limits)
+        if post.image is not None and len(post.image_alt or "") > limits.description_limit:
+            raise PermanentError(f"alt text longer than {limits.description_limit} characters")
+        requests = len(parts) + (1 if post.image is not None else 0)
+        wait = self.client.budget.wait_for(requests, len(parts))
+        if wait > 0:  # never start a thread that pacing would cut in the middle
+            raise RetryableError(f"{self.name}: pacing under the rate limits", wait)
+        keys = thread_keys(key, len(parts))
+        published = await self._already_published(key, parts)
+        self._started.setdefault(key, self.clock.now())
+        media_ids: list[Any] | None = None
+        if post.image is not None and 0 not in published:
+            media = await self.client.call(_uploader(post.image, post.image_alt or ""))
+            media_ids = [media.id]
+        statuses: list[Status] = []
+        previous: object = None
+        for index, (text, status_key) in enumerate(zip(parts, keys, strict=True)):
+            if index in published:
+                statuses.append(published[index])
+                previous = published[index].id
+                continue
+            status = await self.client.call(
+                _poster(text, previous, media_ids if index == 0 else None, post, status_key),
+                statuses=1,
+            )
+            statuses.append(status)
+            previous = status.id
+        first = statuses[0]
+        return Receipt(",".join(str(s.id) for s in statuses), first.url)
+
+    async def _doubt_since(self, key: str) -> dt.datetime | None:
+        """Since when a previous attempt may have reached the server (None: first attempt)."""
+        if key in self._started:
+            return self._started[key]
+        if self.history is None:
+            return None
+        return await self.history(self.name, key)
+
+    async def _already_published(self, key: str, parts: list[str]) -> dict[int, Status]:
+        """Statuses of this thread already on the account, by index, for an item in doubt for
+        longer than the server remembers its Idempotency-Key."""
+        since = await self._doubt_since(key)
+        if since is None or self.clock.now() - since < IDEMPOTENCY_WINDOW:
+            return {}
+        recent = await self._recent_statuses(since - dt.timedelta(minutes=5))
+        found: dict[int, Status] = {}
+        for index, text in enumerate(parts):
+            parent = found[index - 1].id if index else None
+            match = next(
+                (
+                    status
+                    for status in recent
+                    if same_text(status.content, text)
+                    and (index == 0 or status.in_reply_to_id == parent)
+                ),
+                None,
+            )
+            if match is None:
+                break
+            found[index] = match
+        if found:
+            log.warning(
+                "%s: item %s was already published (%d of %d statuses); not posting those again",
+                self.name,
+                key,
+                len(found),
+                len(parts),
+            )
+        return found
+
+    async def _recent_statuses(self, since: dt.datetime) -> list[Status]:
+        """The account's own statuses created after `since`, oldest first."""
+        if self._me is None:
+            self._me = await self.client.call(_verify_credentials)
+        me_id = self._me.id
+        statuses: list[Status] = []
+        max_id: object = None
+        for _ in range(RECENT_PAGES):
+            page = await self.client.call(_page(me_id, max_id))
+            statuses.extend(page)
+            if len(page) < 40 or min(s.created_at for s in page) < since:
+                break
+            max_id = page[-1].id
+        return sorted((s for s in statuses if s.created_at >= since), key=lambda s: s.created_at)
+
+
+def _uploader(image: Path, alt: str) -> Callable[[Mastodon], MediaAttachment]:
+    """Upload bytes, not a path: Mastodon.py leaves a file it opened itself unclosed."""
+
+    def work(api: Mastodon) -> MediaAttachment:
+        try:
+            data = image.read_bytes()
+        except OSError as error:
+            raise PermanentError(f"cannot read the image {image}: {error.strerror}") from error
+        mime = mimetypes.guess_type(image.name)[0]
+        if mime is None or not mime.startswith("image/"):
+            raise PermanentError(f"{image.name} is not an image")
+        media: MediaAttachment = api.media_post(
+            data, mime_type=mime, description=alt, file_name=image.name
+        )
+        return media
+
+    return work
+
+
+def _verify_credentials(api: Mastodon) -> Account:
+    account: Account = api.account_verify_credentials()
+    return account
+
+
+def _page(account_id: object, max_id: object) -> Callable[[Mastodon], list[Status]]:
+    def work(api: Mastodon) -> list[Status]:
+        return list(
+            api.account_statuses(
+                account_id,
+                limit=40,
+                exclude_reblogs=True,
+                max_id=max_id,
+            )
+        )
+
+    return work
+
+
+def _poster(
+    text: str, reply_to: object, media_ids: list[Any] | None, post: Post, key: str
+) -> Callable[[Mastodon], Status]:
+    def work(api: Mastodon) -> Status:
+        status = api.status_post(
+            text,
+            in_reply_to_id=reply_to,
+            media_ids=media_ids,
+            sensitive=bool(post.content_warning),
+            visibility=post.visibility,
+            spoiler_text=post.content_warning,
+            language=post.language,
+            idempotency_key=key,
+        )
+        assert isinstance(status, Status)  # not a ScheduledStatus: no scheduled_at given
+        return status
+
+    return work

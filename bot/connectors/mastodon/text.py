@@ -1,0 +1,172 @@
+"""Status text as Mastodon counts and renders it: length, threads, hashtags, HTML back to text.
+
+Pure functions, so the thread splitting and the comparison used to detect an already published
+status are tested without any server.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+DEFAULT_MAX_CHARACTERS = 500
+URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url on every known instance
+
+# Like Mastodon's extractor, a URL does not end with the punctuation that follows it.
+_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»]", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w/])@([\w.]+)@[\w.-]+\w", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?…»])\s+(?=\S)")
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
+
+
+def status_length(text: str, url_length: int = URL_LENGTH) -> int:
+    """Characters as Mastodon counts them: each URL costs `url_length`, a remote mention counts
+    only its local part (`@name@server` → `@name`)."""
+    text = _URL.sub("x" * url_length, text)
+    return len(_MENTION.sub(lambda m: "@" + m.group(1), text))
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form, to recognise a hashtag however an organiser typed it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def camel_hashtag(words: str) -> str:
+    """« Territoire numérique libre » → `#TerritoireNumériqueLibre`: CamelCase lets screen
+    readers pronounce the words and keeps the tag readable."""
+    parts = re.split(r"[^\w]+|_", words.strip().lstrip("#"))
+    return "#" + "".join(part[:1].upper() + part[1:] for part in parts if part)
+
+
+def with_hashtags(text: str, hashtags: tuple[str, ...]) -> str:
+    """Rewrite known hashtags in their CamelCase spelling and append those missing."""
+    spelling = {fold(tag.lstrip("#")): tag.lstrip("#") for tag in hashtags}
+    present: set[str] = set()
+
+    def respell(match: re.Match[str]) -> str:
+        folded = fold(match.group(1))
+        present.add(folded)
+        return "#" + spelling.get(folded, match.group(1))
+
+    text = _HASHTAG.sub(respell, text)
+    missing = [f"#{tag}" for folded, tag in spelling.items() if folded not in present]
+    return f"{text.rstrip()}\n\n{' '.join(missing)}" if missing else text
+
+
+def _units(text: str) -> list[tuple[str, str]]:
+    """(separator before, piece): paragraphs first, then sentences, so a cut falls between ideas."""
+    units: list[tuple[str, str]] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        sentences = _SENTENCE_END.split(paragraph.strip())
+        for index, sentence in enumerate(sentences):
+            separator = "\n\n" if index == 0 else " "
+            units.append((separator if units else "", sentence))
+    return units
+
+
+def _cut_long(piece: str, budget: int, url_length: int) -> list[str]:
+    """A sentence longer than a status: cut between words, inside a word as a last resort."""
+    chunks: list[str] = []
+    current = ""
+    for word in piece.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if status_length(candidate, url_length) <= budget:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        rest = word
+        while status_length(rest, url_length) > budget:
+            chunks.append(rest[:budget])
+            rest = rest[budget:]
+        current = rest
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _pack(text: str, budget: int, url_length: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for separator, piece in _units(text):
+        candidate = f"{current}{separator}{piece}" if current else piece
+        if status_length(candidate, url_length) <= budget:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        if status_length(piece, url_length) <= budget:
+            current = piece
+        else:
+            *whole, current = _cut_long(piece, budget, url_length)
+            parts.extend(whole)
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_thread(
+    text: str,
+    max_characters: int = DEFAULT_MAX_CHARACTERS,
+    *,
+    url_length: int = URL_LENGTH,
+    reserved: int = 0,
+) -> list[str]:
+    """Cut `text` into statuses of at most `max_characters` (minus `reserved`, e.g. a content
+    warning), at paragraph or sentence boundaries, each ending with a « 1/3 » marker.
+
+    A text that fits is returned as is, without a marker.
+    """
+    budget = max_characters - reserved
+    if status_length(text, url_length) <= budget:
+        return [text.strip()]
+    digits = 1
+    while True:
+        marker_room = len("\n\n") + 2 * digits + 1  # "\n\n12/12"
+        if budget - marker_room < 20:
+            raise ValueError(f"a status of {budget} characters cannot hold a thread")
+        parts = _pack(text, budget - marker_room, url_length)
+        if len(str(len(parts))) <= digits:
+            total = len(parts)
+            return [f"{part}\n\n{n}/{total}" for n, part in enumerate(parts, 1)]
+        digits += 1
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.chunks.append("\n")
+        elif tag == "p" and self.chunks:
+            self.chunks.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """A status's HTML `content` as the plain text its author typed (links keep their full URL:
+    Mastodon only hides parts of it in `invisible` spans)."""
+    parser = _TextExtractor()
+    parser.feed(content)
+    parser.close()
+    return html.unescape("".join(parser.chunks)).strip()
+
+
+def same_text(content_html: str, text: str) -> bool:
+    """Whether a published status (HTML) carries `text`: whitespace is rendered differently
+    (`<p>`, `<br>`), so it is ignored on both sides."""
+    return re.sub(r"\s+", "", html_to_text(content_html)) == re.sub(r"\s+", "", text)
+
+
+def question_of(content_html: str) -> str:
+    """The question in a mention: its text without the @mentions that address it."""
+    text = html_to_text(content_html)
+    text = re.sub(r"(?<![\w/])@[\w.]+(?:@[\w.-]+\w)?", " ", text)
+    return re.sub(r"[ \t]+", " ", text).strip()

@@ -1,0 +1,1 @@
+"""Mastodon connector against the fake server."""
