@@ -4,7 +4,9 @@ It keeps real state (accounts, statuses, notifications, media), enforces what th
 respect (character limit, Idempotency-Key kept one hour, 300 requests per 5-minute window and
 300 statuses per 3 hours per account, with X-RateLimit-* headers and genuine 429s) on an
 injectable clock, records every call, and injects faults on demand: 5xx, a hung response
-(client timeout) or a dropped connection, before or *after* the request took effect.
+(client timeout) or a dropped connection, before or *after* the request took effect. A hung
+request is announced on `hanging` as it starts to hang, so a test can act at that very moment
+(e.g. SIGKILL the client process between the server's write and the client's bookkeeping).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Fault:
     path: str  # a regular expression matched against the whole path
     after: bool  # fail the response only after the request took effect
     times: int
+    key: str | None = None  # only requests carrying this Idempotency-Key (None: any)
 
 
 @dataclass
@@ -113,6 +116,8 @@ class FakeMastodon:
         self._ids = itertools.count(110_000_000_000_000_001)
         self._notification_ids = itertools.count(1)
         self._release = asyncio.Event()
+        # Calls held by a "timeout" fault, put here when they start hanging (never answered).
+        self.hanging: asyncio.Queue[Call] = asyncio.Queue()
         self._runner: web.AppRunner | None = None
         self.on_status_created: Callable[[Json], None] | None = None
 
@@ -156,9 +161,11 @@ class FakeMastodon:
         *,
         after: bool = False,
         times: int = 1,
+        key: str | None = None,
     ) -> None:
-        """The next `times` matching requests fail with `kind` (5xx code, timeout, drop)."""
-        self.faults.append(Fault(kind, method, path, after, times))
+        """The next `times` matching requests fail with `kind` (5xx code, timeout, drop);
+        with `key`, only requests carrying that Idempotency-Key match (one status of a thread)."""
+        self.faults.append(Fault(kind, method, path, after, times, key))
 
     def post_as(self, token: str, text: str, **form: str) -> Json:
         """Another user posts (a question mentioning the bot…), as if through the API."""
@@ -230,6 +237,7 @@ class FakeMastodon:
                 fault.times > 0
                 and fault.method == call.method
                 and re.fullmatch(fault.path, call.path)
+                and (fault.key is None or fault.key == call.idempotency_key)
             ):
                 fault.times -= 1
                 return fault
@@ -237,6 +245,7 @@ class FakeMastodon:
 
     async def _fail(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.kind == "timeout":
+            self.hanging.put_nowait(request[CALL])
             await self._release.wait()  # the client gives up first; released at close()
             return web.json_response({"error": "late"}, status=504)
         if fault.kind == "drop":

@@ -1,0 +1,17 @@
+"""Telegram: answer contacts in chat, manage subscribers, deliver announcements within limits.
+
+Entry points: `start(settings, core, store, clock)` runs the conversation side in the background
+and returns a stoppable `TelegramConnector`; `delivery(settings, store, clock)` builds the outbox
+targets (the configured channel and every /abonner subscriber).
+"""
+
+import os
+
+# PTB 22 warns on every duration it hands out as int (RetryAfter.retry_after…) unless it is
+# told to use timedelta already; under `filterwarnings=error` that warning would be an error.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from bot.connectors.telegram.api import Timeouts
+from bot.connectors.telegram.connector import TelegramConnector, start
+
+__all__ = ["TelegramConnector", "Timeouts", "start"]

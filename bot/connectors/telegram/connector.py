@@ -1,0 +1,188 @@
+"""The Telegram connector's lifecycle: connect (with backoff), register commands, then poll or
+serve the webhook until stopped. `start` returns at once; an unreachable API never blocks or
+ends the rest of the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand
+from telegram.error import TelegramError
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.connectors.telegram import texts, webhook
+from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_application, make_bot
+from bot.connectors.telegram.conversation import Conversation
+from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
+from bot.connectors.telegram.flood import FloodGuard
+from bot.connectors.telegram.polling import Backoff, Poller, Sleep, describe, pause
+from bot.core import COMMANDS, Core
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def bot_commands() -> list[BotCommand]:
+    """The French command menu shown by Telegram clients (setMyCommands)."""
+    commands = [BotCommand("start", "Présentation du bot")]
+    commands += [BotCommand(c.name, c.description) for c in COMMANDS]
+    commands += [BotCommand(name, text) for name, text in texts.SUBSCRIPTION_DESCRIPTIONS]
+    return commands
+
+
+def token_of(settings: Settings) -> str:
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+        raise ValueError("TNL_TELEGRAM_TOKEN is not set: the Telegram connector cannot start")
+    return settings.telegram_token.get_secret_value()
+
+
+class TelegramConnector:
+    def __init__(
+        self,
+        settings: Settings,
+        core: Core,
+        store: Store,
+        clock: Clock,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        on_subscribed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sleep = sleep
+        self.timeouts = timeouts
+        self.bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
+        self.application = make_application(self.bot)
+        self.flood = FloodGuard(
+            clock, settings.telegram_flood_messages, settings.telegram_flood_pause
+        )
+        self.conversation = Conversation(
+            core, store, clock, flood=self.flood, sleep=sleep, on_subscribed=on_subscribed
+        )
+        self.conversation.install(self.application)
+        self.feed = UpdateFeed(self.application, store, clock)
+        self.backoff = Backoff()
+        self.poller = Poller(
+            self.bot, self.feed, sleep=sleep, api_url=settings.telegram_api_url, timeouts=timeouts
+        )
+        self.ready = asyncio.Event()  # connected, commands registered, receiving updates
+        self.webhook_port: int | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        if settings.telegram_mode == "webhook" and not settings.telegram_webhook_url:
+            raise ValueError("TNL_TELEGRAM_WEBHOOK_URL is required in webhook mode")
+        secret = settings.telegram_webhook_secret
+        self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+
+    async def start(self) -> None:
+        await self.feed.load()
+        self._task = asyncio.create_task(self._run(), name="telegram-connector")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop receiving. A batch being processed is finished (its replies sent, the cursor
+        saved) within `grace` seconds; a long poll in flight is simply abandoned."""
+        self._stop.set()
+        if self._task is not None:
+            if self.feed.busy:
+                await asyncio.wait({self._task}, timeout=grace)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._runner is not None:
+            await self._runner.cleanup()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.application.shutdown()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.bot.release()
+
+    async def _run(self) -> None:
+        if not await self._connect():
+            return
+        self.ready.set()
+        if self.settings.telegram_mode == "webhook":
+            await self._stop.wait()
+        else:
+            await self.poller.run(self._stop)
+
+    async def _connect(self) -> bool:
+        """Until it works or we are stopped: getMe, commands, then the mode's set-up."""
+        while not self._stop.is_set():
+            try:
+                await self.application.initialize()
+                await self.bot.set_my_commands(bot_commands())
+                await self._set_up_mode()
+            except (TelegramError, OSError) as error:  # OSError: the webhook port is taken
+                delay = self.backoff.delay()
+                reason = (
+                    describe(error, self.settings.telegram_api_url)
+                    if isinstance(error, TelegramError)
+                    else f"webhook server cannot listen: {error}"
+                )
+                log.error("%s; retrying in %.3g s", reason, delay)
+                await pause(self.sleep, delay, self._stop)
+                continue
+            self.backoff.reset()
+            log.info(
+                "Telegram connected as @%s (%s mode)",
+                self.bot.username,
+                self.settings.telegram_mode,
+            )
+            return True
+        return False
+
+    async def _set_up_mode(self) -> None:
+        if self.settings.telegram_mode != "webhook":
+            await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            return
+        assert self.settings.telegram_webhook_url is not None  # checked in __init__
+        if self._runner is None:
+            app = webhook.application(self.feed, self._secret)
+            self._runner = await webhook.serve(
+                app, self.settings.telegram_webhook_host, self.settings.telegram_webhook_port
+            )
+            self.webhook_port = webhook.bound_port(self._runner)
+        await self.bot.set_webhook(
+            self.settings.telegram_webhook_url,
+            secret_token=self._secret,
+            allowed_updates=ALLOWED_UPDATES,
+            max_connections=1,
+        )
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return {
+            "processed": self.feed.processed,
+            "malformed": self.feed.skipped,
+            "flood_ignored": self.flood.ignored,
+            "poll_failures": self.poller.failures,
+        }
+
+
+async def start(
+    settings: Settings,
+    core: Core,
+    store: Store,
+    clock: Clock,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    on_subscribed: Callable[[str], None] | None = None,
+) -> TelegramConnector:
+    """Start answering on Telegram in the background; `await connector.stop()` to end.
+
+    `on_subscribed(chat_id)` is told of each new /abonner (the delivery side registers the
+    chat's outbox target with it).
+    """
+    connector = TelegramConnector(
+        settings, core, store, clock, sleep=sleep, timeouts=timeouts, on_subscribed=on_subscribed
+    )
+    await connector.start()
+    return connector

@@ -1,0 +1,273 @@
+"""Outbox targets for Telegram: one per chat, plus a `telegram` fan-out target for producers.
+
+Producers (scheduler, organiser broadcasts) enqueue to the single target `telegram`. Publishing
+it enqueues, under the same key, one item per chat: the configured channel and every current
+subscriber (`telegram:<chat id>`). Enqueueing is idempotent by (key, target), so a crash in the
+middle of a fan-out is resumed without doubling; each chat's item then has its own state, retries
+and receipt, which is what `tnl-bot outbox list` shows as the broadcast's progress.
+
+`sendMessage` has no idempotency key: a send that timed out may have arrived. It is retried
+(a rare duplicate beats a loss), and counted and audited as "in doubt".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.connectors.telegram import render
+from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, make_bot, seconds
+from bot.connectors.telegram.connector import token_of
+from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, Sleep, TelegramLimits
+from bot.connectors.telegram.worker import TelegramWorker
+from bot.outbox.post import Post
+from bot.outbox.queue import Outbox
+from bot.outbox.ratelimit import RateLimiter
+from bot.outbox.target import PermanentError, RateLimit, Receipt, RetryableError, Target
+from bot.outbox.worker import DeliveryWorker
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+BROADCAST = "telegram"
+PREFIX = "telegram:"
+ENQUEUE_CHUNK = 500  # rows per INSERT: SQLite caps the number of bound parameters
+NOT_SENT_CAUSES = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})
+
+
+@dataclass
+class DeliveryStats:
+    """Counters since start; `in_doubt` and unsubscriptions are also in the audit log."""
+
+    sent: int = 0
+    rate_limited: int = 0  # 429s received
+    blocked: int = 0  # 403: unsubscribed
+    migrated: int = 0
+    in_doubt: int = 0  # timed out after the request left: may have arrived
+    failed: int = 0
+    fanned_out: dict[str, int] = field(default_factory=dict)  # key → chats
+
+
+def chat_of(target_name: str) -> str:
+    return target_name.removeprefix(PREFIX)
+
+
+class ChatTarget:
+    """One Telegram chat (a subscriber, a group, the channel). Publishes once per call."""
+
+    idempotent = False
+
+    def __init__(self, chat: str, delivery: TelegramDelivery) -> None:
+        self.chat = chat
+        self.name = PREFIX + chat
+        self.delivery = delivery
+        self.limits: tuple[RateLimit, ...] = delivery.limits.for_chat(chat)
+
+    async def publish(self, post: Post, key: str) -> Receipt:
+        text = f"{post.content_warning}\n\n{post.text}" if post.content_warning else post.text
+        receipt = ""
+        for chunk in render.message_chunks(text):
+            receipt = await self._send(chunk, key)
+        self.delivery.stats.sent += 1
+        return Receipt(receipt)
+
+    async def _send(self, text: str, key: str) -> str:
+        d = self.delivery
+        await d.pacer.acquire()
+        chat_id = int(self.chat) if self.chat.lstrip("-").isdigit() else self.chat
+        try:
+            message = await d.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except RetryAfter as error:
+            wait = seconds(error.retry_after)
+            d.stats.rate_limited += 1
+            d.pacer.throttled(wait)
+            raise RetryableError(f"429 flood control, retry after {wait:g} s", wait) from error
+        except Forbidden as error:
+            d.stats.blocked += 1
+            await d.forget(self.chat, f"403 {error.message}")
+            raise PermanentError(f"403 {error.message}; unsubscribed") from error
+        except ChatMigrated as error:
+            d.stats.migrated += 1
+            await d.migrate(self.chat, str(error.new_chat_id))
+            self.chat = str(error.new_chat_id)  # the item keeps its name; the chat follows
+            return await self._send(text, key)
+        except BadRequest as error:
+            if "chat not found" in error.message.casefold():  # the chat was deleted
+                await d.forget(self.chat, f"400 {error.message}")
+            raise PermanentError(f"400 {error.message}") from error
+        except (TimedOut, NetworkError) as error:
+            raise await d.doubt(self.chat, key, error) from error
+        except TelegramError as error:  # 401 (token revoked) and the like: worth another try
+            raise RetryableError(f"{type(error).__name__}: {error.message}") from error
+        d.pacer.succeeded()
+        return f"{message.chat.id}:{message.message_id}"
+
+
+class BroadcastTarget:
+    """`telegram`: expands a post into one outbox item per chat, under the same key."""
+
+    name = BROADCAST
+    idempotent = True  # enqueueing twice under one key is a no-op
+    limits: tuple[RateLimit, ...] = ()
+
+    def __init__(self, delivery: TelegramDelivery) -> None:
+        self.delivery = delivery
+
+    async def publish(self, post: Post, key: str) -> Receipt:
+        d = self.delivery
+        chats = await d.recipients()
+        now = d.clock.now()
+        for start in range(0, len(chats), ENQUEUE_CHUNK):
+            names = [PREFIX + chat for chat in chats[start : start + ENQUEUE_CHUNK]]
+            await d.outbox.enqueue(post, names, key, now)
+        for chat in chats:
+            d.target(chat)
+        d.stats.fanned_out[key] = len(chats)
+        log.info("broadcast %s fanned out to %d Telegram chats", key, len(chats))
+        if d.on_new_items is not None:
+            d.on_new_items()
+        return Receipt(f"{len(chats)} chats")
+
+
+class TelegramDelivery:
+    """The factory and shared state of the Telegram targets (bot, pacer, counters)."""
+
+    def __init__(
+        self,
+        bot: TelegramBot,
+        store: Store,
+        clock: Clock,
+        *,
+        channel: str | None = None,
+        limits: TelegramLimits = DEFAULT_LIMITS,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.outbox = Outbox(store)
+        self.clock = clock
+        self.channel = channel
+        self.limits = limits
+        self.pacer = Pacer(limits, clock, sleep)
+        self.stats = DeliveryStats()
+        self.on_new_target: Callable[[Target], None] | None = None
+        self.on_new_items: Callable[[], None] | None = None
+        self._chats: dict[str, ChatTarget] = {}
+
+    async def targets(self) -> list[Target]:
+        """Everything the outbox worker needs now: the fan-out target, the channel, every
+        subscriber, and chats that still have items (unsubscribed since, migrated…)."""
+        chats = await self.recipients()
+        for item in await self.outbox.items():
+            if item.target.startswith(PREFIX) and item.state.value in ("pending", "sending"):
+                chats.append(chat_of(item.target))
+        return [BroadcastTarget(self), *(self.target(chat) for chat in dict.fromkeys(chats))]
+
+    def attach(self, worker: DeliveryWorker) -> None:
+        """Let `worker` deliver to chats that appear after it was built (new subscribers, the
+        chats of a fan-out). `TelegramWorker.add_target` does it; for the stock DeliveryWorker,
+        which has no such method yet, its public maps are *replaced* (never mutated: a pass in
+        progress iterates them across awaits)."""
+
+        def register(target: Target) -> None:
+            if isinstance(worker, TelegramWorker):
+                worker.add_target(target)
+            elif target.name not in worker.targets:
+                worker.targets = {**worker.targets, target.name: target}
+                worker.limiters = {**worker.limiters, target.name: RateLimiter(target.limits)}
+
+        self.on_new_target = register
+        self.on_new_items = worker.wake
+        for target in self._chats.values():
+            register(target)
+
+    async def aclose(self) -> None:
+        await self.bot.release()
+
+    def target(self, chat: str) -> ChatTarget:
+        """The chat's target, created (and announced to the worker) on first use."""
+        existing = self._chats.get(chat)
+        if existing is None:
+            existing = self._chats[chat] = ChatTarget(chat, self)
+            if self.on_new_target is not None:
+                self.on_new_target(existing)
+        return existing
+
+    def subscribed(self, chat: str) -> None:
+        """A new /abonner: its target exists before the next broadcast reaches it."""
+        self.target(chat)
+
+    async def recipients(self) -> list[str]:
+        chats = [self.channel] if self.channel else []
+        return list(dict.fromkeys(chats + await self.store.subscribers(PLATFORM)))
+
+    async def forget(self, chat: str, reason: str) -> None:
+        """The chat refuses our messages (blocked, deactivated, kicked): stop writing to it."""
+        removed = await self.store.unsubscribe(PLATFORM, chat)
+        detail = f"chat {chat}: {reason}" + ("" if removed else " (was not subscribed)")
+        await self.store.audit("telegram", "telegram.unsubscribe", self.clock.now(), detail)
+        log.info("Telegram chat %s unsubscribed: %s", chat, reason)
+
+    async def migrate(self, old: str, new: str) -> None:
+        """A group became a supergroup: its subscription follows the new id."""
+        now = self.clock.now()
+        if await self.store.unsubscribe(PLATFORM, old):
+            await self.store.subscribe(PLATFORM, new, now)
+        await self.store.audit("telegram", "telegram.migrated", now, f"chat {old} → {new}")
+        log.info("Telegram group %s migrated to supergroup %s", old, new)
+
+    async def doubt(self, chat: str, key: str, error: TelegramError) -> RetryableError:
+        cause = type(error.__cause__).__name__ if error.__cause__ is not None else ""
+        if not cause or cause in NOT_SENT_CAUSES:  # an HTTP 5xx answer, or never left here
+            return RetryableError(f"not sent: {type(error).__name__} {error.message}")
+        self.stats.in_doubt += 1
+        detail = f"chat {chat} key {key}: {type(error).__name__} {error.message}"
+        await self.store.audit("telegram", "telegram.in_doubt", self.clock.now(), detail)
+        log.warning("Telegram send in doubt (may have arrived), sending again: %s", detail)
+        return RetryableError(f"in doubt: {type(error).__name__}, may have arrived; resent")
+
+
+def delivery(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    limits: TelegramLimits = DEFAULT_LIMITS,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+) -> TelegramDelivery:
+    """The Telegram side of the outbox. `await delivery.targets()` for the worker; producers
+    enqueue to the target named `telegram`."""
+    bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
+    return TelegramDelivery(
+        bot, store, clock, channel=settings.telegram_channel, limits=limits, sleep=sleep
+    )
+
+
+async def progress(outbox: Outbox, key: str) -> dict[str, int]:
+    """sent / pending / failed… of one broadcast's chat items."""
+    counts: dict[str, int] = {}
+    for item in await outbox.items(key=key):
+        if item.target.startswith(PREFIX):
+            counts[item.state.value] = counts.get(item.state.value, 0) + 1
+    return counts
+
+
+def chat_targets(targets: Sequence[Target]) -> list[ChatTarget]:
+    return [t for t in targets if isinstance(t, ChatTarget)]

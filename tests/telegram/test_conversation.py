@@ -1,0 +1,120 @@
+"""A contact talks to the bot through the real PTB Application and the fake Bot API."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bot import texts
+from bot.connectors.telegram import TelegramConnector
+from bot.store.store import Store
+from tests.fakes.telegram_server import FakeTelegram
+
+CONTACT = 1001
+
+
+def keyboard_of(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    markup = message.get("reply_markup") or {}
+    rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
+    return rows
+
+
+async def ask(fake: FakeTelegram, text: str, chat: int = CONTACT) -> dict[str, Any]:
+    before = len(fake.sent[chat])
+    fake.say(chat, text)
+    await fake.wait_for(lambda: len(fake.sent[chat]) > before)
+    return copy.deepcopy(fake.sent[chat][-1])  # a snapshot: later edits change the fake's
+
+
+async def test_five_questions_get_the_right_replies_and_keyboards(
+    fake: FakeTelegram, connector: TelegramConnector, store: Store
+) -> None:
+    plain = await ask(fake, "comment candidater ?")
+    assert "candidat" in plain["text"].casefold()
+    assert [b["text"] for b in keyboard_of(plain)[0]] == ["👍", "👎"]
+
+    typo = await ask(fake, "la candidatur est elle gratuite")
+    assert "gratuit" in typo["text"].casefold()
+    assert keyboard_of(typo)[0][1]["callback_data"] == "-|cout-candidature"
+
+    out_of_scope = await ask(fake, "Quelle est la recette de la tartiflette ?")
+    assert texts.CONTACT_EMAIL in out_of_scope["text"]
+    assert keyboard_of(out_of_scope) == []  # declined on purpose: nothing to rate
+
+    dates = await ask(fake, "quand ouvre la prochaine campagne ?")
+    assert "/abonner" in dates["text"]
+
+    ambiguous = await ask(fake, "niveau")
+    suggestions = keyboard_of(ambiguous)
+    assert 1 <= len(suggestions) <= 3
+    assert all(row[0]["callback_data"].startswith("s|") for row in suggestions)
+    picked = suggestions[0][0]
+    fake.press(CONTACT, ambiguous, picked["callback_data"])
+    await fake.wait_for(lambda: fake.method_calls("answerCallbackQuery"))
+    edited = fake.sent[CONTACT][-1]
+    assert edited["message_id"] == ambiguous["message_id"]  # the suggestions became the answer
+    assert edited["text"] != ambiguous["text"]
+    assert [b["text"] for b in keyboard_of(edited)[0]] == ["👍", "👎"]
+    assert len(fake.sent[CONTACT]) == 5
+    await fake.wait_for(lambda: connector.stats["processed"] == 6)
+
+
+async def test_feedback_is_recorded_and_a_thumb_down_feeds_unanswered(
+    fake: FakeTelegram, connector: TelegramConnector, store: Store
+) -> None:
+    answer = await ask(fake, "la candidatur est elle gratuite")
+    _up, down = keyboard_of(answer)[0]
+    fake.press(CONTACT, answer, down["callback_data"])
+    await fake.wait_for(lambda: len(fake.method_calls("answerCallbackQuery")) == 1)
+    await fake.wait_for(lambda: "reply_markup" not in fake.sent[CONTACT][-1])
+    unanswered = await store.most_unanswered()
+    assert [u.question for u in unanswered] == ["la candidatur est elle gratuite"]
+    entries = await store.audit_entries()
+    assert entries[0].action == "telegram.feedback.down"
+    assert "entry=cout-candidature" in (entries[0].detail or "")
+
+    second = await ask(fake, "comment candidater ?")
+    fake.press(CONTACT, second, keyboard_of(second)[0][0]["callback_data"])
+    await fake.wait_for(lambda: len(fake.method_calls("answerCallbackQuery")) == 2)
+    assert (await store.audit_entries())[0].action == "telegram.feedback.up"
+    assert len(await store.most_unanswered()) == 1
+
+
+async def test_an_honest_i_dont_know_is_logged_as_unanswered(
+    fake: FakeTelegram, connector: TelegramConnector, store: Store
+) -> None:
+    reply = await ask(fake, "xqzw vbnm plok")
+    assert texts.CONTACT_EMAIL in reply["text"]
+    await fake.wait_for(lambda: connector.stats["processed"] == 1)
+    assert [u.question for u in await store.most_unanswered()] == ["xqzw vbnm plok"]
+
+
+async def test_commands_are_registered_in_french(
+    fake: FakeTelegram, connector: TelegramConnector
+) -> None:
+    names = {c["command"]: c["description"] for c in fake.commands}
+    assert set(names) >= {"start", "aide", "faq", "dates", "abonner", "desabonner", "contact"}
+    assert names["abonner"] == "Recevoir les annonces du label"
+    help_text = (await ask(fake, "/aide"))["text"]
+    assert "/abonner" in help_text
+    assert "/desabonner" in help_text
+
+
+async def test_subscribe_and_unsubscribe(
+    fake: FakeTelegram, connector: TelegramConnector, store: Store
+) -> None:
+    assert (
+        "C’est noté" in (await ask(fake, "/abonner"))["text"] or "noté" in fake.texts(CONTACT)[-1]
+    )
+    assert await store.subscribers("telegram") == [str(CONTACT)]
+    assert "déjà abonné" in (await ask(fake, "/abonner"))["text"]
+    assert "plus les annonces" in (await ask(fake, "/desabonner"))["text"]
+    assert await store.subscribers("telegram") == []
+    actions = [e.action for e in await store.audit_entries()]
+    assert actions[:2] == ["telegram.unsubscribe", "telegram.subscribe"]
+
+
+async def test_text_is_escaped_for_html(fake: FakeTelegram, connector: TelegramConnector) -> None:
+    reply = await ask(fake, "/faq <b>bonjour</b> & <script>")
+    assert reply["text"]  # the fake refuses unescaped HTML with a 400: it got through
+    assert all(call.status == 200 for call in fake.method_calls("sendMessage"))

@@ -1,0 +1,149 @@
+"""Polling restarts where it stopped, webhook mode checks its secret, failures never end the bot,
+and the token never reaches the logs."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import pytest
+
+from bot.connectors.telegram import start
+from bot.connectors.telegram.redact import MASK
+from bot.connectors.telegram.webhook import PATH, SECRET_HEADER
+from bot.core import Core
+from bot.store.store import Store
+from tests.fakes.telegram_server import FakeTelegram
+from tests.manual_clock import ManualClock
+from tests.telegram.conftest import FAST, settings_for
+
+CONTACT = 1234
+
+
+async def test_a_restart_neither_skips_nor_reanswers(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    first = await start(settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    answered = fake.say(CONTACT, "comment candidater ?")
+    await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
+    await fake.wait_for(lambda: first.feed.last == answered["update_id"])
+    await first.stop()
+
+    fake.push(answered)  # Telegram never heard the confirmation: it sends the update again
+    fake.say(CONTACT, "la candidature est-elle gratuite ?")  # arrived while we were down
+    second = await start(settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    try:
+        await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 2)
+        await fake.wait_for(lambda: second.stats["processed"] == 1)
+        assert "gratuit" in fake.texts(CONTACT)[1].casefold()
+        assert second.stats["processed"] == 1  # the old update was skipped, not re-answered
+    finally:
+        await second.stop()
+
+
+async def test_webhook_mode_accepts_only_telegram(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    settings = settings_for(
+        fake,
+        telegram_mode="webhook",
+        telegram_webhook_url="https://bot.example.org/telegram/webhook",
+        telegram_webhook_port=0,
+        telegram_webhook_secret="s3cret-s3cret",
+    )
+    connector = await start(settings, core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    try:
+        await fake.wait_for(connector.ready.is_set)
+        assert fake.webhook is not None
+        assert fake.webhook["url"] == "https://bot.example.org/telegram/webhook"
+        assert fake.webhook["secret_token"] == "s3cret-s3cret"
+        assert fake.webhook["max_connections"] == 1
+        update = fake.say(CONTACT, "comment candidater ?")
+        url = f"http://127.0.0.1:{connector.webhook_port}{PATH}"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update, headers={SECRET_HEADER: "guess"}) as refused:
+                assert refused.status == 401
+            async with http.post(url, json=update) as anonymous:
+                assert anonymous.status == 401
+            for _ in range(2):  # a redelivery is answered once
+                async with http.post(
+                    url, json=update, headers={SECRET_HEADER: "s3cret-s3cret"}
+                ) as ok:
+                    assert ok.status == 200
+            async with http.post(
+                url, data=b"\xff{", headers={SECRET_HEADER: "s3cret-s3cret"}
+            ) as junk:
+                assert junk.status == 200
+        assert len(fake.texts(CONTACT)) == 1
+        assert await store.cursor("telegram") == str(update["update_id"])
+        assert not fake.method_calls("getUpdates")
+    finally:
+        await connector.stop()
+
+
+@pytest.mark.parametrize("broken", ["token", "network"])
+async def test_a_bad_token_or_an_unreachable_api_is_retried_with_one_line_each(
+    fake: FakeTelegram,
+    core: Core,
+    store: Store,
+    clock: ManualClock,
+    *,
+    caplog: pytest.LogCaptureFixture,
+    broken: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    overrides: dict[str, object] = (
+        {"telegram_token": "999:wrong-token-wrong-token"}
+        if broken == "token"
+        else {"telegram_api_url": "http://127.0.0.1:9"}  # nothing listens on the discard port
+    )
+    settings = settings_for(fake, **overrides)
+    connector = await start(settings, core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    try:
+        await fake.wait_for(lambda: len(clock.slept) >= 4)
+    finally:
+        await connector.stop()
+    assert clock.slept[:4] == [1.0, 2.0, 4.0, 8.0]
+    ours = [r for r in caplog.records if r.name.startswith("bot.connectors.telegram")]
+    assert len(ours) >= 4
+    expected = "rejected the bot token" if broken == "token" else "http://127.0.0.1:9"
+    assert all(expected in r.getMessage() and "retrying in" in r.getMessage() for r in ours)
+    assert all(r.exc_info is None for r in ours)  # one line each, no traceback
+    assert not connector.ready.is_set()
+
+
+async def test_the_token_never_reaches_the_logs(
+    fake: FakeTelegram,
+    core: Core,
+    store: Store,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx logs every URL at INFO, httpcore more at DEBUG
+    connector = await start(
+        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+    )
+    wrong = "777:another-secret-token-xyz"
+    rejected = await start(
+        settings_for(fake, telegram_token=wrong),
+        core,
+        store,
+        clock,
+        sleep=clock.sleep,
+        timeouts=FAST,
+    )
+    try:
+        fake.say(CONTACT, "comment candidater ?")
+        await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
+        await fake.wait_for(lambda: len(clock.slept) >= 1)
+    finally:
+        await connector.stop()
+        await rejected.stop()
+    text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    assert fake.token not in text
+    assert wrong not in text
+    assert MASK in text  # the request URLs were logged, masked
+    assert (
+        "settings" not in text or "SecretStr" in text or fake.token not in str(settings_for(fake))
+    )
+    assert fake.token not in repr(settings_for(fake))
