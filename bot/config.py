@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     # Announcement texts; next to the calendar (scheduler.templates is not imported here: the
     # `ask` command reads these settings and must start fast).
     templates: Path = default_campaign_file().with_name("templates.yaml")
-    # Where the bot publishes on its own initiative, comma-separated: console, jsonl.
-    targets: str = "console"
+    # Where announcements go, comma-separated: console, jsonl, telegram, mastodon:<account>.
+    # Empty: every configured platform, or the console when none is configured.
+    targets: str = ""
     jsonl_path: Path | None = None  # default: data_dir / "publications.jsonl"
     jsonl_idempotent: bool = True
     announcement_grace_hours: Annotated[float, Field(ge=0)] = 6.0  # later: skipped, not sent

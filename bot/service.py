@@ -1,16 +1,13 @@
-"""`tnl-bot run` and `tnl-bot reload`: the long-running bot (scheduler + outbox worker).
+"""`tnl-bot run` and `tnl-bot reload`: the commands of the long-running bot.
 
-`run` wires the pieces that must live together in one process: the store, the outbox worker
-with the targets named in the configuration, and the announcement scheduler. Connectors for
-Telegram and Mastodon join here as further targets. `reload` signals a running bot (SIGHUP) to
-re-read the calendar and templates, after checking them, via the pid file in the data directory.
+`run` starts what bot.assembly puts together (connectors, outbox worker, scheduler); `reload`
+checks the data files, then signals the running bot (SIGHUP, via the pid file in the data
+directory) to re-read them.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime as dt
 import logging
 import os
 import signal
@@ -19,12 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    import asyncio
-
-    from bot.clock import Clock
     from bot.config import Settings
-    from bot.outbox import Target
 
+# The assembly's own constant, repeated here so that `reload` need not import the whole bot.
 PID_FILE = "tnl-bot.pid"
 
 
@@ -37,65 +31,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "reload", parents=[common], help="make the running bot re-read calendar and templates"
     )
     reload.set_defaults(run=cmd_reload)
-
-
-def build_targets(settings: Settings, out: TextIO) -> list[Target]:
-    from bot.targets import ConsoleTarget, JsonlTarget
-
-    targets: list[Target] = []
-    for name in settings.target_names():
-        if name == "console":
-            targets.append(ConsoleTarget(out))
-        elif name == "jsonl":
-            path = settings.jsonl_path or settings.data_dir / "publications.jsonl"
-            targets.append(JsonlTarget(path, idempotent=settings.jsonl_idempotent))
-        else:
-            raise ValueError(f"unknown target {name!r} in TNL_TARGETS (known: console, jsonl)")
-    return targets
-
-
-async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Event) -> int:
-    """Run until `stop` is set; 1 if the calendar or templates are invalid at start."""
-    import asyncio
-
-    from bot.outbox.queue import Outbox
-    from bot.outbox.worker import DeliveryWorker
-    from bot.store.store import Store
-    from scheduler.runner import AnnouncementScheduler, Planner
-
-    targets = build_targets(settings, out)
-    store = await Store.open(settings.store_url())
-    pid_file = settings.data_dir / PID_FILE
-    runner: AnnouncementScheduler | None = None
-    try:
-        outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
-        worker = DeliveryWorker(outbox, targets, clock)
-        planner = Planner(
-            store,
-            outbox,
-            clock,
-            campaign_path=settings.campaign,
-            templates_path=settings.templates,
-            targets=[target.name for target in targets],
-            grace=dt.timedelta(hours=settings.announcement_grace_hours),
-            on_enqueued=worker.wake,
-        )
-        runner = AnnouncementScheduler(planner)
-        if not await runner.start():
-            return 1
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(runner.reload()))
-            loop.add_signal_handler(signal.SIGTERM, stop.set)
-            loop.add_signal_handler(signal.SIGINT, stop.set)
-        pid_file.write_text(str(os.getpid()))
-        await worker.run(stop)
-        return 0
-    finally:
-        if runner is not None:
-            runner.shutdown()
-        pid_file.unlink(missing_ok=True)
-        await store.close()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -111,6 +46,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     # asyncio costs `tnl-bot ask` 50 ms at import: every module the CLI loads imports it lazily.
     import asyncio
 
+    from bot.assembly import serve
     from bot.clock import SystemClock
 
     logging.basicConfig(

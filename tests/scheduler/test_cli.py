@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import service
+from bot import assembly, service
 from bot.config import Settings
 from bot.outbox import Post
 from bot.outbox import cli as outbox_cli
@@ -117,7 +117,7 @@ async def test_serve_announces_what_is_due_to_the_configured_jsonl_target(
     settings = Settings(campaign=calendar, targets="jsonl", data_dir=data_dir)
     clock = ManualClock(paris(2027, 3, 1, 10))  # opening was due 1 h ago: within grace
     stop = asyncio.Event()
-    task = asyncio.create_task(service.serve(settings, clock, io.StringIO(), stop))
+    task = asyncio.create_task(assembly.serve(settings, clock, io.StringIO(), stop))
     published = data_dir / "publications.jsonl"
     for _ in range(500):  # at most ~5 s, polling every 10 ms
         if published.exists() or task.done():
