@@ -27,6 +27,8 @@ from bot.outbox import Target
 
 if TYPE_CHECKING:
     from bot.connectors.telegram.delivery import TelegramDelivery
+    from bot.outbox.queue import Outbox
+    from bot.outbox.worker import DeliveryWorker
     from bot.store.store import Store
     from scheduler.runner import AnnouncementScheduler
 
@@ -96,14 +98,22 @@ def announcement_targets(settings: Settings, platforms: Platforms) -> list[str]:
     return wanted
 
 
-def reload_answers(core: Core, settings: Settings) -> bool:
-    """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering."""
+def _log_problems(error: DataFileError, consequence: str) -> None:
+    for problem in error.problems:
+        log.error("%s", problem)
+    log.error("%s", consequence)
+
+
+async def reload_answers(core: Core, settings: Settings) -> bool:
+    """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
+
+    Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
     try:
-        core.engine = FaqEngine.from_files(settings.corpus_dir, settings.campaign)
+        core.engine = await asyncio.to_thread(
+            FaqEngine.from_files, settings.corpus_dir, settings.campaign
+        )
     except DataFileError as error:
-        for problem in error.problems:
-            log.error("%s", problem)
-        log.error("corpus or calendar invalid: the previous version keeps answering")
+        _log_problems(error, "corpus or calendar invalid: the previous version keeps answering")
         return False
     log.info("corpus reloaded: %d entries", len(core.engine.corpus.entries))
     return True
@@ -126,20 +136,40 @@ async def start_connectors(
         platforms.stoppers.append(mastodon.stop)
 
 
+def _on_signal(number: signal.Signals, handler: Callable[[], None]) -> None:
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+        asyncio.get_running_loop().add_signal_handler(number, handler)
+
+
+def delivery_worker(
+    outbox: Outbox, targets: list[Target], clock: Clock, platforms: Platforms
+) -> DeliveryWorker:
+    """Telegram fans one announcement out to thousands of chats: its worker keeps several chats
+    in flight and learns new ones as they subscribe."""
+    from bot.connectors.telegram.worker import TelegramWorker
+    from bot.outbox.worker import DeliveryWorker
+
+    if platforms.telegram is None:
+        return DeliveryWorker(outbox, targets, clock)
+    worker = TelegramWorker(outbox, targets, clock)
+    platforms.telegram.attach(worker)
+    return worker
+
+
 async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Event) -> int:
     """Run until `stop` is set; 1 when the data files are invalid at start."""
-    from bot.connectors.telegram.worker import TelegramWorker
+    from bot.connectors.mastodon.config import AccountError
     from bot.outbox.queue import Outbox
-    from bot.outbox.worker import DeliveryWorker
     from bot.store.store import Store
     from scheduler.runner import AnnouncementScheduler, Planner
 
+    _on_signal(signal.SIGTERM, stop.set)
+    _on_signal(signal.SIGINT, stop.set)
+    _on_signal(signal.SIGHUP, lambda: log.warning("still starting: reload ignored"))
     try:
         engine = FaqEngine.from_files(settings.corpus_dir, settings.campaign)
     except DataFileError as error:
-        for problem in error.problems:
-            log.error("%s", problem)
-        log.error("corpus or calendar invalid: not starting")
+        _log_problems(error, "corpus or calendar invalid: not starting")
         return 1
     core = Core(
         engine,
@@ -151,16 +181,19 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
     platforms = Platforms()
     runner: AnnouncementScheduler | None = None
     try:
-        platforms = await platform_targets(settings, store, clock)
+        try:
+            platforms = await platform_targets(settings, store, clock)
+        except DataFileError as error:
+            _log_problems(error, "platform accounts file invalid: not starting")
+            return 1
+        except AccountError as error:
+            log.error("%s: not starting", error)
+            return 1
         announce = announcement_targets(settings, platforms)
-        local = local_targets(announce, settings, out)
         outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
-        # Telegram fans one announcement out to thousands of chats: its worker keeps several
-        # chats in flight and learns new ones as they subscribe.
-        kind = DeliveryWorker if platforms.telegram is None else TelegramWorker
-        worker = kind(outbox, [*local, *platforms.targets], clock)
-        if platforms.telegram is not None:
-            platforms.telegram.attach(worker)
+        worker = delivery_worker(
+            outbox, [*local_targets(announce, settings, out), *platforms.targets], clock, platforms
+        )
         planner = Planner(
             store,
             outbox,
@@ -175,12 +208,7 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         if not await runner.start():
             return 1
         await start_connectors(settings, core, store, clock, platforms)
-        on_reload = _reloader(runner, core, settings)
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
-            loop.add_signal_handler(signal.SIGHUP, on_reload)
-            loop.add_signal_handler(signal.SIGTERM, stop.set)
-            loop.add_signal_handler(signal.SIGINT, stop.set)
+        _on_signal(signal.SIGHUP, _reloader(runner, core, settings))
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log.info("running; announcements go to %s", ", ".join(announce))
@@ -199,9 +227,9 @@ def _reloader(runner: AnnouncementScheduler, core: Core, settings: Settings) -> 
     tasks: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
-        reload_answers(core, settings)
-        task = asyncio.ensure_future(runner.reload())
-        tasks.add(task)  # keep a reference until done: the loop only holds weak ones
-        task.add_done_callback(tasks.discard)
+        for work in (reload_answers(core, settings), runner.reload()):
+            task = asyncio.ensure_future(work)
+            tasks.add(task)  # keep a reference until done: the loop only holds weak ones
+            task.add_done_callback(tasks.discard)
 
     return reload

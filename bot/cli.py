@@ -28,14 +28,21 @@ def _moment(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 date or date-time: {text!r}") from None
 
 
-def _data_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def file_options() -> argparse.ArgumentParser:
+    """--corpus and --campaign, for every command that reads the data files."""
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument(
         "--corpus", type=Path, metavar="DIR", help="FAQ corpus directory (env TNL_CORPUS_DIR)"
     )
-    common.add_argument(
+    files.add_argument(
         "--campaign", type=Path, metavar="FILE", help="campaign calendar (env TNL_CAMPAIGN)"
     )
+    return files
+
+
+def _data_options() -> argparse.ArgumentParser:
+    """The file options plus --now, for the commands that answer or plan as of a moment."""
+    common = argparse.ArgumentParser(add_help=False, parents=[file_options()])
     common.add_argument(
         "--now",
         type=_moment,

@@ -57,3 +57,31 @@ class Settings(BaseSettings):
 
     def target_names(self) -> list[str]:
         return [name.strip() for name in self.targets.split(",") if name.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or a `ConfigurationError` naming each bad variable."""
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise ConfigurationError(error) from error
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+class ConfigurationError(Exception):
+    """Invalid environment: one line per variable, as `TNL_NAME: what is wrong`."""
+
+    def __init__(self, error: Exception) -> None:
+        from pydantic import ValidationError
+
+        lines = (
+            [
+                f"TNL_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                for e in error.errors()
+            ]
+            if isinstance(error, ValidationError)
+            else [str(error)]
+        )
+        super().__init__("\n".join(lines))

@@ -23,23 +23,25 @@ PID_FILE = "tnl-bot.pid"
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    from bot.cli import file_options  # no --now: the running bot lives in real time
+
+    files = file_options()
     run = commands.add_parser(
-        "run", parents=[common], help="run the bot: announcements and outbox delivery"
+        "run", parents=[files], help="run the bot: answers, announcements and outbox delivery"
     )
     run.set_defaults(run=cmd_run)
     reload = commands.add_parser(
-        "reload", parents=[common], help="make the running bot re-read calendar and templates"
+        "reload",
+        parents=[files],
+        help="check, then make the running bot re-read corpus, calendar and templates",
     )
     reload.set_defaults(run=cmd_reload)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from bot.config import Settings
+    from bot.config import load_settings
 
-    settings = Settings()
-    if args.campaign is not None:
-        settings = settings.model_copy(update={"campaign": args.campaign})
-    return settings
+    return load_settings(corpus_dir=args.corpus, campaign=args.campaign)
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -52,29 +54,37 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = _settings(args)
+    from bot.config import ConfigurationError
+
     try:
+        settings = _settings(args)
         return asyncio.run(serve(settings, SystemClock(), out, asyncio.Event()))
-    except ValueError as error:
+    except (ConfigurationError, ValueError) as error:
         print(f"tnl-bot: run: {error}", file=sys.stderr)
         return 1
 
 
 def cmd_reload(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import ConfigurationError
     from bot.datafile import DataFileError
-    from scheduler.campaign import load_campaign
+    from bot.faq.engine import FaqEngine
     from scheduler.templates import check_plan
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ConfigurationError as error:
+        print(f"tnl-bot: reload: {error}", file=sys.stderr)
+        return 1
+    # What the running bot will re-read: refuse to signal it when any of it is invalid.
     problems = check_plan(settings.campaign, settings.templates)
     try:
-        load_campaign(settings.campaign)
+        FaqEngine.from_files(settings.corpus_dir, settings.campaign)
     except DataFileError as error:
         problems = [*error.problems, *problems]
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
-        print("tnl-bot: reload: not sent, the running bot keeps its plan", file=sys.stderr)
+        print("tnl-bot: reload: not sent, the running bot keeps its data", file=sys.stderr)
         return 1
     pid_file: Path = settings.data_dir / PID_FILE
     try:
