@@ -164,7 +164,13 @@ class FakeMastodon:
         key: str | None = None,
     ) -> None:
         """The next `times` matching requests fail with `kind` (5xx code, timeout, drop);
-        with `key`, only requests carrying that Idempotency-Key match (one status of a thread)."""
+        with `key`, only requests carrying that Idempotency-Key match (one status of a thread).
+
+        A 503 is always a refusal, never `after` the request took effect: Mastodon answers it
+        for failures that rolled back, proxies for a backend they did not reach, and the bot
+        relies on that (`may_have_taken_effect`). 500, 502 and 504 may come after the fact."""
+        if kind == "503" and after:
+            raise ValueError("a 503 refuses the request; use 500, 502 or 504 after the fact")
         self.faults.append(Fault(kind, method, path, after, times, key))
 
     def post_as(self, token: str, text: str, **form: str) -> Json:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from mastodon import Mastodon
@@ -32,10 +32,10 @@ from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import question_of, split_thread
 from bot.core import Core, Incoming
 from bot.store.store import Store
+from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 PAGE = 40
 FIRST_RUN_HORIZON = dt.timedelta(hours=24)  # on the very first poll, older mentions are history
 WANTED_POLICY = {
@@ -175,18 +175,7 @@ class MentionAnswerer:
                 log.warning("%s: polling mentions failed: %s", self.cursor_name, error)
                 backoff = min(backoff * 2, 600.0)
                 wait = backoff
-            await _pause(self.sleep, wait, stop)
-
-
-async def _pause(sleep: Sleep, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait([sleeper, stopper], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+            await pause(self.sleep, wait, stop)
 
 
 def _mentions(cursor: str | None) -> Callable[[Mastodon], list[Notification]]:

@@ -20,15 +20,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import requests
+import urllib3.exceptions
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
     MastodonError,
+    MastodonIllegalArgumentError,
     MastodonIOError,
     MastodonNetworkError,
     MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
+    MastodonServiceUnavailableError,
     MastodonUnauthorizedError,
 )
 
@@ -194,6 +197,48 @@ def delivery_error(error: Exception, client: MastodonClient) -> DeliveryError:  
     if isinstance(error, MastodonError):
         return PermanentError(f"{type(error).__name__}: {_short(error)}")
     return RetryableError(f"{type(error).__name__}: {_short(error)}")
+
+
+def may_have_taken_effect(error: Exception) -> bool:
+    """Whether a request that failed with `error` may still have been carried out by the server
+    (a status created although we got no answer): what puts an outbox item in doubt.
+
+    A refusal proves it was not: `Throttled` and bad arguments never left this process; a 429
+    comes from rack-attack before the request reaches the application; other 4xx are the
+    application saying no. A 503 is taken as a refusal too: Mastodon answers it for a temporary
+    failure that rolled back (lock not obtained, serialization failure) and proxies for
+    maintenance or no backend, before forwarding; the fake server refuses to inject a 503
+    "after the fact" for this reason. 500, 502, 504 and other 5xx may come after the
+    application committed (an error while rendering, a proxy giving up on a slow backend), and
+    a timeout or a dropped connection after the request was sent leaves us not knowing:
+    those are in doubt, as is anything unexpected (a response Mastodon.py could not parse).
+    """
+    if isinstance(error, Throttled | MastodonIllegalArgumentError | MastodonRatelimitError):
+        return False
+    if isinstance(error, MastodonNetworkError):
+        return not _never_connected(error)
+    if isinstance(error, MastodonServiceUnavailableError):
+        return False
+    if isinstance(error, MastodonServerError):
+        return True
+    if isinstance(error, MastodonAPIError):  # 401, 404, 422… with a status code
+        status = _status(error)
+        return not (isinstance(status, int) and 400 <= status < 500)
+    return True
+
+
+def _never_connected(error: MastodonNetworkError) -> bool:
+    """The connection was refused or could not be opened in time: no byte of the request left.
+    Mastodon.py raises its network error inside the `except` of the requests error (context)."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        if isinstance(cause, requests.exceptions.ConnectTimeout):
+            return True
+        if isinstance(cause, requests.exceptions.ConnectionError):
+            reason = getattr(cause.args[0], "reason", None) if cause.args else None
+            return isinstance(reason, urllib3.exceptions.NewConnectionError)
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _status(error: MastodonError) -> int | str:

@@ -11,15 +11,24 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from bot.clock import Clock
 from bot.config import Settings
-from bot.connectors.mastodon.answer import MentionAnswerer, Sleep
+from bot.connectors.mastodon.answer import MentionAnswerer
 from bot.connectors.mastodon.client import REQUEST_TIMEOUT, MastodonClient
 from bot.connectors.mastodon.config import MastodonAccount, load_accounts
-from bot.connectors.mastodon.target import History, MastodonTarget
+from bot.connectors.mastodon.target import (
+    History,
+    MastodonTarget,
+    attempt_in_doubt,
+    receipt_status_ids,
+)
 from bot.core import Core
 from bot.outbox.queue import Outbox
+from bot.store.schema import outbox_items
 from bot.store.store import Store
+from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +47,58 @@ def connect(
     }
 
 
-def outbox_history(store: Store) -> History:
-    """Since when an outbox item may already be on the server: its creation, once a previous
-    attempt exists (`attempts` counts the current claim). A crash record is stamped at recovery,
-    not at the lost send, so only the creation time is a safe lower bound."""
-    outbox = Outbox(store)
+# A status is created before the item that holds it is marked sent, but on the server's clock:
+# the receipts looked at reach this far before the status search, for the two clocks' skew.
+CLOCK_SKEW = dt.timedelta(hours=1)
 
-    async def history(target: str, key: str) -> dt.datetime | None:
-        for item in await outbox.items(key=key):
-            if item.target == target and item.attempts > 1:
-                created = item.created_at
-                return created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+
+class OutboxHistory:
+    """`History` from the outbox: its attempt records and the receipts of sent items."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.outbox = Outbox(store)
+
+    async def doubt_since(self, target: str, key: str) -> dt.datetime | None:
+        """When the first attempt that may have reached the server started, at the earliest;
+        None when no attempt may have.
+
+        The records say how each attempt ended (`attempt_in_doubt`), not when its requests
+        left: a crash record is even stamped at recovery. The end of the attempt before (or the
+        item's creation) is when the item became free to be claimed again, the earliest moment
+        that attempt can have sent anything; using it errs towards searching, never towards
+        posting twice."""
+        for item in await self.outbox.items(key=key):
+            if item.target != target:
+                continue
+            previous = _aware(item.created_at)
+            for at, outcome, detail in await self.outbox.attempts(item.id):
+                if attempt_in_doubt(outcome, detail):
+                    return previous
+                previous = _aware(at)
         return None
 
-    return history
+    async def claimed(self, target: str, key: str, since: dt.datetime) -> frozenset[str]:
+        """Status ids in the receipts of `target`'s other items sent since `since` (less the
+        clock skew). The outbox has no query for this; the columns read are its public record."""
+        query = select(outbox_items.c.receipt).where(
+            outbox_items.c.target == target,
+            outbox_items.c.key != key,
+            outbox_items.c.receipt.is_not(None),
+            outbox_items.c.sent_at >= since - CLOCK_SKEW,
+        )
+        async with self.store.engine.connect() as connection:
+            receipts = (await connection.execute(query)).scalars().all()
+        return frozenset(status_id for r in receipts for status_id in receipt_status_ids(r))
+
+
+def outbox_history(store: Store) -> History:
+    """What a target needs to know of earlier attempts, read from the outbox in `store`."""
+    return OutboxHistory(store)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def make_targets(

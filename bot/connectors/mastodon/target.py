@@ -2,9 +2,18 @@
 
 Exactly once, even across crashes: each status carries an `Idempotency-Key` derived from the
 outbox key, so a resend after a crash returns the status already created instead of a second
-one. Mastodon remembers a key for one hour only; an item whose first send may be older than
-that is first looked for among the account's recent statuses (same text, same thread) and only
-the missing statuses are posted.
+one. Mastodon remembers a key for one hour only; an item *in doubt* (an earlier attempt may have
+created statuses) for longer than that is first looked for among the account's recent statuses
+(same text, same thread, not already the receipt of another outbox item) and only the missing
+statuses are posted.
+
+In doubt means that an attempt may have reached the server: it was interrupted while `sending`
+(a crash), or a status request failed without a refusal (timeout, dropped connection, 500/502/
+504; see `may_have_taken_effect`), or part of a thread was posted. Refusals (4xx, 429, 503,
+local pacing) prove that nothing was created and never put an item in doubt: a 503 storm that
+outlasts the key's hour must end in a post, not in another item's identical status. The
+target marks such an attempt's reason with `IN_DOUBT`; `attempt_in_doubt` reads it back from
+the outbox's attempt records.
 """
 
 from __future__ import annotations
@@ -12,10 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mastodon import Mastodon
 from mastodon.errors import MastodonNetworkError, MastodonRatelimitError, MastodonServerError
@@ -28,6 +37,7 @@ from bot.connectors.mastodon.client import (
     MastodonClient,
     Throttled,
     delivery_error,
+    may_have_taken_effect,
 )
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import (
@@ -45,11 +55,50 @@ log = logging.getLogger(__name__)
 # Mastodon keeps an Idempotency-Key for 3600 s; past 55 minutes we stop trusting it.
 IDEMPOTENCY_WINDOW = dt.timedelta(minutes=55)
 RECENT_PAGES = 3  # 3 × 40 recent statuses searched for an item in doubt
+SEARCH_MARGIN = dt.timedelta(minutes=5)  # statuses this much older than the doubt still count
 INSTANCE_TTL = dt.timedelta(hours=24)
+# Statuses this process returned as receipts, remembered until the outbox surely holds them
+# (the worker records an idempotent target's outcomes once per batch, after all its sends).
+CLAIM_MEMORY = dt.timedelta(hours=6)
+# Starts the reason of an attempt that may have left statuses on the server (Telegram uses the
+# same words); the outbox records the reason as the attempt's detail. Not `InDoubtError`: the
+# outbox counts its `in_doubt` outcome as "maybe doubled", which the Idempotency-Key and the
+# search below prevent here; and a partial thread cut by a 422 stays a `PermanentError`.
+IN_DOUBT = "in doubt: "
+# Attempt outcomes whose detail says whether they are in doubt. Any other outcome
+# ("interrupted" after a crash, "in_doubt", or one this code does not know) is taken as in doubt:
+# the cost of a wrong "in doubt" is a search, that of a wrong "refused" a duplicate.
+DETAILED_OUTCOMES = frozenset({"retry", "failed"})
 
-# (target name, outbox key) → since when the key may have reached the server, or None when
-# this is the item's first attempt. Provided by `bot.connectors.mastodon.runtime` from the outbox.
-History = Callable[[str, str], Awaitable[dt.datetime | None]]
+
+class History(Protocol):
+    """What the outbox knows of earlier attempts; `bot.connectors.mastodon.runtime` provides it.
+
+    Without it a target only knows what happened in its own process."""
+
+    async def doubt_since(self, target: str, key: str) -> dt.datetime | None:
+        """The earliest moment an earlier attempt of (target, key) may have reached the server,
+        or None when none may have (first attempt, or only refusals)."""
+        ...
+
+    async def claimed(self, target: str, key: str, since: dt.datetime) -> frozenset[str]:
+        """Ids of the statuses other items of `target` hold as receipts (sent since `since`)."""
+        ...
+
+
+def attempt_in_doubt(outcome: str, detail: str | None) -> bool:
+    """Whether a recorded attempt (`Outbox.attempts`) may have created statuses."""
+    if outcome == "sent":
+        return False
+    if outcome not in DETAILED_OUTCOMES:
+        return True
+    return IN_DOUBT in (detail or "")  # "failed" wraps it: "deadline … last error: in doubt: …"
+
+
+def receipt_status_ids(receipt: str) -> list[str]:
+    """The status ids of a recorded receipt ("id1,id2,id3 url", see `MastodonTarget.publish`)."""
+    words = receipt.split()
+    return [part for part in words[0].split(",") if part] if words else []
 
 
 @dataclass(frozen=True)
@@ -87,7 +136,10 @@ class MastodonTarget:
         self.name = account.target_name
         self._limits: tuple[InstanceLimits, dt.datetime] | None = None
         self._me: Account | None = None
-        self._started: dict[str, dt.datetime] = {}  # key → first send in this process
+        # key → start of its first attempt in this process that may have created statuses
+        self._doubt: dict[str, dt.datetime] = {}
+        # status id → (outbox key, when) of the receipts this process returned
+        self._claims: dict[str, tuple[str, dt.datetime]] = {}
 
     async def publish(self, post: Post, key: str) -> Receipt:
         try:
@@ -139,42 +191,75 @@ class MastodonTarget:
             raise RetryableError(f"{self.name}: pacing under the rate limits", wait)
         keys = thread_keys(key, len(parts))
         published = await self._already_published(key, parts)
-        self._started.setdefault(key, self.clock.now())
         media_ids: list[Any] | None = None
-        if post.image is not None and 0 not in published:
+        if post.image is not None and 0 not in published:  # an orphan upload is harmless
             media = await self.client.call(_uploader(post.image, post.image_alt or ""))
             media_ids = [media.id]
         statuses: list[Status] = []
         previous: object = None
-        for index, (text, status_key) in enumerate(zip(parts, keys, strict=True)):
-            if index in published:
-                statuses.append(published[index])
-                previous = published[index].id
-                continue
-            status = await self.client.call(
-                _poster(text, previous, media_ids if index == 0 else None, post, status_key),
-                statuses=1,
-            )
-            statuses.append(status)
-            previous = status.id
+        started, created = self.clock.now(), 0
+        try:
+            for index, (text, status_key) in enumerate(zip(parts, keys, strict=True)):
+                if index in published:
+                    statuses.append(published[index])
+                    previous = published[index].id
+                    continue
+                status = await self.client.call(
+                    _poster(text, previous, media_ids if index == 0 else None, post, status_key),
+                    statuses=1,
+                )
+                statuses.append(status)
+                previous = status.id
+                created += 1
+        except Exception as error:
+            if created or may_have_taken_effect(error):
+                self._doubt.setdefault(key, started)
+                raise _in_doubt(self._failure(error), created, len(parts)) from error
+            raise
+        self._claim(key, statuses)
         first = statuses[0]
         return Receipt(",".join(str(s.id) for s in statuses), first.url)
 
+    def _failure(self, error: Exception) -> DeliveryError:
+        return error if isinstance(error, DeliveryError) else delivery_error(error, self.client)
+
+    def _claim(self, key: str, statuses: list[Status]) -> None:
+        """Remember the statuses now `key`'s, until the outbox has recorded the receipt."""
+        now = self.clock.now()
+        for status_id, (_, at) in list(self._claims.items()):
+            if now - at > CLAIM_MEMORY:
+                del self._claims[status_id]
+        self._claims.update((str(status.id), (key, now)) for status in statuses)
+
     async def _doubt_since(self, key: str) -> dt.datetime | None:
-        """Since when a previous attempt may have reached the server (None: first attempt)."""
-        if key in self._started:
-            return self._started[key]
-        if self.history is None:
-            return None
-        return await self.history(self.name, key)
+        """The earliest moment an earlier attempt may have reached the server, from this
+        process and from the outbox (an earlier process); None when no attempt may have."""
+        moments = [self._doubt[key]] if key in self._doubt else []
+        if self.history is not None:
+            recorded = await self.history.doubt_since(self.name, key)
+            if recorded is not None:
+                moments.append(recorded)
+        return min(moments, default=None)
+
+    async def _claimed(self, key: str, since: dt.datetime) -> frozenset[str]:
+        """Statuses that are other items' receipts: never this item's, whatever their text."""
+        mine = {status_id for status_id, (owner, _) in self._claims.items() if owner != key}
+        if self.history is not None:
+            mine |= await self.history.claimed(self.name, key, since)
+        return frozenset(mine)
 
     async def _already_published(self, key: str, parts: list[str]) -> dict[int, Status]:
         """Statuses of this thread already on the account, by index, for an item in doubt for
-        longer than the server remembers its Idempotency-Key."""
+        longer than the server remembers its Idempotency-Key.
+
+        Text and thread alone do not identify an item (a reminder may be queued twice with the
+        same words), so statuses another item holds as its receipt are left out."""
         since = await self._doubt_since(key)
         if since is None or self.clock.now() - since < IDEMPOTENCY_WINDOW:
             return {}
-        recent = await self._recent_statuses(since - dt.timedelta(minutes=5))
+        start = since - SEARCH_MARGIN
+        claimed = await self._claimed(key, start)
+        recent = [s for s in await self._recent_statuses(start) if str(s.id) not in claimed]
         found: dict[int, Status] = {}
         for index, text in enumerate(parts):
             parent = found[index - 1].id if index else None
@@ -214,6 +299,16 @@ class MastodonTarget:
                 break
             max_id = page[-1].id
         return sorted((s for s in statuses if s.created_at >= since), key=lambda s: s.created_at)
+
+
+def _in_doubt(failure: DeliveryError, created: int, count: int) -> DeliveryError:
+    """The same failure, its reason marked `IN_DOUBT` for the outbox's attempt record."""
+    reason = f"{IN_DOUBT}{failure.reason}"
+    if created:
+        reason += f" after {created} of {count} statuses were posted"
+    if isinstance(failure, RetryableError):
+        return RetryableError(reason, failure.retry_after)
+    return PermanentError(reason)
 
 
 def _uploader(image: Path, alt: str) -> Callable[[Mastodon], MediaAttachment]:

@@ -22,9 +22,10 @@ from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_applica
 from bot.connectors.telegram.conversation import Conversation
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.connectors.telegram.flood import FloodGuard
-from bot.connectors.telegram.polling import Backoff, Poller, Sleep, describe, pause
+from bot.connectors.telegram.polling import Backoff, Poller, describe
 from bot.core import COMMANDS, Core
 from bot.store.store import Store
+from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 

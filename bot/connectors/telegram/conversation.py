@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.core import COMMANDS, Core, Incoming, Reply, parse_command
 from bot.faq.engine import Kind
 from bot.french import typography
 from bot.store.store import Store
+from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ PLATFORM = "telegram"
 SUBSCRIPTION_COMMANDS = frozenset({"abonner", "desabonner"})
 KNOWN_COMMANDS = frozenset({"start", "help"} | {c.name for c in COMMANDS}) | SUBSCRIPTION_COMMANDS
 MAX_REPLY_WAIT = 5.0  # a reply delayed longer than this by a 429 is dropped, not queued
-Sleep = Callable[[float], Awaitable[None]]
 Context = ContextTypes.DEFAULT_TYPE
 
 

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, TimedOut
 
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, seconds
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
+from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class Backoff:
@@ -33,18 +31,6 @@ class Backoff:
 
     def reset(self) -> None:
         self.next = self.first
-
-
-async def pause(sleep: Sleep, seconds_: float, stop: asyncio.Event) -> None:
-    """Sleep (the injected way) unless told to stop first."""
-    sleeper = asyncio.ensure_future(sleep(seconds_))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait([sleeper, stopper], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        await asyncio.gather(sleeper, stopper, return_exceptions=True)
 
 
 def describe(error: TelegramError, api_url: str) -> str:
