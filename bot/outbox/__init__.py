@@ -9,6 +9,7 @@ from bot.outbox.post import Post, Visibility
 from bot.outbox.state import State
 from bot.outbox.target import (
     DeliveryError,
+    InDoubtError,
     PermanentError,
     RateLimit,
     Receipt,
@@ -18,6 +19,7 @@ from bot.outbox.target import (
 
 __all__ = [
     "DeliveryError",
+    "InDoubtError",
     "PermanentError",
     "Post",
     "RateLimit",

@@ -6,9 +6,14 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.outbox.state import State
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from bot.store.store import Store
 
 STATES = [state.value for state in State]
 
@@ -19,6 +24,9 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     listing = actions.add_parser("list", help="items, newest last")
     listing.add_argument("--state", choices=STATES, help="only items in this state")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument(
+        "--keys", type=int, default=20, help="progress of the latest keys (default 20)"
+    )
     listing.set_defaults(run=cmd_list)
     retry = actions.add_parser("retry", help="send a failed or cancelled item again")
     retry.add_argument("id", type=int)
@@ -52,7 +60,6 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     from rich.table import Table
 
     from bot.outbox.queue import Outbox
-    from bot.store.store import Store
 
     async def work(store: Store, outbox: Outbox) -> int:
         state = State(args.state) if args.state else None
@@ -71,16 +78,38 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
                 item.receipt or item.reason or "",
             )
         counts = await outbox.counts()
-        Console(file=out, highlight=False, width=120).print(table)
+        console = Console(file=out, highlight=False, width=120)
+        console.print(table)
         out.write(", ".join(f"{state.value}: {count}" for state, count in counts.items()) + "\n")
+        console.print(await broadcasts(store, args.keys))
         return 0
 
     return _with_outbox(work)
 
 
+async def broadcasts(store: Store, keys: int) -> Table:
+    """Per key (one announcement or broadcast), and per target family (`telegram:*` sums every
+    chat): sent / pending / failed / in doubt (sends that may have arrived twice)."""
+    from rich.table import Table
+
+    from bot.outbox.progress import progress
+
+    table = Table(title="Progress per key")
+    for column in ("key", "targets", "sent", "pending", "failed", "cancelled", "in doubt"):
+        table.add_column(column, justify="left" if column in ("key", "targets") else "right")
+    for line in await progress(store, keys):
+        table.add_row(
+            line.key,
+            line.targets,
+            *(str(n) for n in (line.counts[State.SENT], line.pending)),
+            *(str(line.counts[state]) for state in (State.FAILED, State.CANCELLED)),
+            str(line.in_doubt),
+        )
+    return table
+
+
 def _transition(args: argparse.Namespace, out: TextIO, action: str) -> int:
     from bot.outbox.queue import Outbox, OutboxError
-    from bot.store.store import Store
 
     async def work(store: Store, outbox: Outbox) -> int:
         now = dt.datetime.now(dt.UTC)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Outcome:
     item_id: int
     state: str  # the item's new state
-    attempt: str  # sent | retry | failed | interrupted (the delivery_attempts row)
+    attempt: str  # sent | retry | in_doubt | failed | interrupted (the delivery_attempts row)
     detail: str | None
     at: dt.datetime
     due_at: dt.datetime
@@ -33,12 +33,19 @@ class Outcome:
         return cls(item.id, "pending", "retry", reason, now, due_at, reason)
 
     @classmethod
+    def in_doubt(
+        cls, item: OutboxItem, due_at: dt.datetime, reason: str, now: dt.datetime
+    ) -> Outcome:
+        """Retried like `retry`, but the attempt says it may have arrived (counted per key)."""
+        return cls(item.id, "pending", "in_doubt", reason, now, due_at, reason)
+
+    @classmethod
     def failed(cls, item: OutboxItem, reason: str, now: dt.datetime) -> Outcome:
         return cls(item.id, "failed", "failed", reason, now, item.due_at, reason)
 
     @classmethod
     def interrupted(cls, item: OutboxItem, now: dt.datetime) -> Outcome:
-        detail = "worker stopped during the send; resumed"
+        detail = "worker stopped after claiming it (sent or not); resumed"
         return cls(item.id, "pending", "interrupted", detail, now, now, item.reason)
 
     def item_values(self) -> dict[str, Any]:

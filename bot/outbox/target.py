@@ -26,10 +26,16 @@ class Receipt:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `count` publications per `seconds` (e.g. Mastodon: 300 per 300 s)."""
+    """At most `count` publications per `seconds` (e.g. Mastodon: 300 per 300 s).
+
+    `shared` names a budget that several targets draw from together (Telegram: 30 messages/s
+    across all chats of one bot): the worker keeps one limiter per name for all the targets that
+    declare it, and a retry-after received by one of them holds back all of them.
+    """
 
     count: int
     seconds: float
+    shared: str | None = None
 
     def __post_init__(self) -> None:
         if self.count < 1 or self.seconds <= 0:
@@ -54,6 +60,12 @@ class RetryableError(DeliveryError):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class InDoubtError(RetryableError):
+    """The publication may or may not have arrived (a timeout after the request left, on a
+    platform without an idempotency key). The worker retries it — a rare duplicate beats a loss —
+    and records the attempt as `in_doubt`, so that `tnl-bot outbox list` counts them."""
 
 
 class PermanentError(DeliveryError):

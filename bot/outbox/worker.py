@@ -3,6 +3,11 @@
 Time is a parameter: the worker reads the injected clock and waits with the injected `sleep`,
 so tests fast-forward through backoffs and rate-limit windows and the service uses asyncio.
 Jitter comes from an injected `random.Random`, so a test replays the same schedule every time.
+
+A pass claims what is due and allowed across all targets in one transaction (a target with
+nothing due costs nothing), publishes to up to `concurrency` targets at once (each target still
+in order, one publication at a time, within its limits), and writes the outcomes in batches
+(`Recorder`: the window in which a crash can double a non-idempotent send stays bounded).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.outbox.limits import Limiters
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox, OutboxItem
 from bot.outbox.ratelimit import RateLimiter
-from bot.outbox.target import PermanentError, Receipt, RetryableError, Target
+from bot.outbox.recorder import Recorder
+from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +60,17 @@ class DeliveryWorker:
         batch: int = 200,
         poll: float = 5.0,
         observer: Observer | None = None,
+        concurrency: int = 4,
+        unrecorded_limit: int = 8,
+        flush_interval: float = 0.005,
+        inline_wait: float = 1.0,
     ) -> None:
+        """`concurrency`: targets published to at once (one round trip overlaps another's).
+        `unrecorded_limit` and `flush_interval`: see `Recorder` — at most that many sends to
+        non-idempotent targets are done but uncommitted, so a SIGKILL doubles at most that many.
+        `inline_wait`: a target whose limit frees within this many seconds (a shared budget's
+        next slot) waits for it inside the pass instead of handing its items back."""
         self.outbox = outbox
-        self.targets = {target.name: target for target in targets}
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
@@ -63,8 +78,35 @@ class DeliveryWorker:
         self.batch = batch
         self.poll = poll  # other processes (the CLI's `outbox retry`) enqueue without waking us
         self.observer = observer
-        self.limiters = {target.name: RateLimiter(target.limits) for target in targets}
+        self.concurrency = concurrency
+        self.inline_wait = inline_wait
+        self.targets: dict[str, Target] = {}
+        self.rate = Limiters()
+        self.recorder = Recorder(
+            outbox,
+            self._observe,
+            batch=batch,
+            flush_interval=flush_interval,
+            unrecorded_limit=unrecorded_limit,
+        )
         self._wake = asyncio.Event()
+        for target in targets:
+            self.add_target(target)
+
+    @property
+    def limiters(self) -> dict[str, RateLimiter]:
+        """Each target's own limiter (shared budgets are in `rate`)."""
+        return self.rate.own
+
+    def add_target(self, target: Target) -> bool:
+        """Deliver to `target` too, from the next pass on; safe while the worker runs (passes
+        only iterate the targets between two awaits, and look them up by name). False when a
+        target of that name exists already."""
+        if target.name in self.targets:
+            return False
+        self.rate.add(target.name, target.limits)
+        self.targets[target.name] = target
+        return True
 
     def wake(self) -> None:
         """Something was enqueued in this process: look at the queue now."""
@@ -75,7 +117,7 @@ class DeliveryWorker:
         items = await self.outbox.recover(list(self.targets), self.clock.now())
         for item in items:
             log.warning(
-                "resuming item %s (%s → %s) interrupted while sending%s",
+                "resuming item %s (%s → %s) left in sending%s",
                 item.id,
                 item.key,
                 item.target,
@@ -84,15 +126,28 @@ class DeliveryWorker:
         return len(items)
 
     async def deliver_due(self) -> int:
-        """One pass: for each target, claim what is due and allowed now, and publish it.
+        """One pass: claim what is due and allowed now across targets, publish it, record it.
         Returns how many items it attempted."""
-        handled = 0
-        for name, target in self.targets.items():
-            allowance = self.limiters[name].allowance(self.clock.now(), self.batch)
-            if allowance:
-                items = await self.outbox.claim_due(name, self.clock.now(), allowance)
-                handled += await self._publish(target, items)
-        return handled
+        targets = self.targets
+        now = self.clock.now()
+        ready, take = self.rate.plan(targets, now, self.batch)
+        items = await self.outbox.claim_batch(now, ready, self.batch, take)
+        if not items:
+            return 0
+        per_target: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            per_target.setdefault(item.target, []).append(item)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(name: str, claimed: list[OutboxItem]) -> int:
+            async with gate:
+                return await self._publish(targets[name], claimed)
+
+        try:
+            counts = await asyncio.gather(*(one(n, c) for n, c in per_target.items()))
+        finally:
+            await self.recorder.close()
+        return sum(counts)
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (tests, `tnl-bot outbox` one-shot use)."""
@@ -101,10 +156,10 @@ class DeliveryWorker:
 
     async def seconds_to_next(self) -> float | None:
         """How long nothing can happen: per target, the later of its next due item and the end
-        of its rate-limit window; None when nothing is pending at all."""
+        of its rate-limit windows; None when nothing is pending at all."""
         now = self.clock.now()
         waits = [
-            max((due - now).total_seconds(), self.limiters[name].delay(now), 0.0)
+            max((due - now).total_seconds(), self.rate.delay(name, now), 0.0)
             for name, due in (await self.outbox.next_due(list(self.targets))).items()
         ]
         return min(waits, default=None)
@@ -135,55 +190,55 @@ class DeliveryWorker:
             await asyncio.gather(*waiters, return_exceptions=True)
 
     async def _publish(self, target: Target, items: Sequence[OutboxItem]) -> int:
-        """Publish claimed items in order and record the outcomes.
-
-        An idempotent target's outcomes are written once per batch (a crash resends the batch
-        and the platform dedupes it); a non-idempotent target's are written after each send,
-        to keep the window in which a crash causes a duplicate as small as one publication.
-        """
-        limiter = self.limiters[target.name]
-        outcomes: list[Outcome] = []
+        """Publish one target's claimed items in order; outcomes go to the recorder."""
         attempted = 0
         for index, item in enumerate(items):
-            wait = limiter.delay(self.clock.now())
-            if wait > 0:  # a retry-after arrived in the middle of the batch
-                resume = self.clock.now() + dt.timedelta(seconds=wait)
-                await self.outbox.release([i.id for i in items[index:]], resume)
-                break
-            outcomes.append(await self._attempt(target, item))
+            permit = await self.recorder.reserve(target.idempotent)
+            try:
+                wait = self.rate.delay(target.name, self.clock.now())
+                while 0 < wait <= self.inline_wait:  # a shared budget's next slot, moments away
+                    await self.sleep(wait)
+                    wait = self.rate.delay(target.name, self.clock.now())
+                if wait > 0:  # a retry-after arrived in the middle of the batch
+                    self.recorder.cancel(permit)
+                    resume = self.clock.now() + dt.timedelta(seconds=wait)
+                    await self.outbox.release([i.id for i in items[index:]], resume)
+                    break
+                self.rate.record(target.name, self.clock.now())
+                outcome = await self._attempt(target, item)
+            except BaseException:
+                self.recorder.cancel(permit)
+                raise
+            await self.recorder.add(outcome, permit)
             attempted += 1
-            if not target.idempotent:
-                await self._record(outcomes)
-        await self._record(outcomes)
         return attempted
-
-    async def _record(self, outcomes: list[Outcome]) -> None:
-        await self.outbox.record(outcomes)
-        for outcome in outcomes:
-            self._observe(outcome)
-        outcomes.clear()
 
     async def _attempt(self, target: Target, item: OutboxItem) -> Outcome:
         attempt = item.attempts  # counted by the claim
-        self.limiters[target.name].record(self.clock.now())
         try:
             receipt: Receipt = await target.publish(item.post, item.key)
         except PermanentError as error:
             return self._failed(item, f"{error.reason} (attempt {attempt})")
         except RetryableError as error:
-            return self._later(item, attempt, error.reason, error.retry_after)
+            doubt = isinstance(error, InDoubtError)
+            return self._later(item, attempt, error.reason, error.retry_after, doubt)
         except Exception as error:  # a connector's library may raise anything on a bad network
             log.exception("target %s raised while publishing item %s", item.target, item.id)
-            return self._later(item, attempt, f"{type(error).__name__}: {error}", None)
+            return self._later(item, attempt, f"{type(error).__name__}: {error}", None, False)
         return Outcome.sent(item, receipt, self.clock.now())
 
     def _later(
-        self, item: OutboxItem, attempt: int, reason: str, retry_after: float | None
+        self,
+        item: OutboxItem,
+        attempt: int,
+        reason: str,
+        retry_after: float | None,
+        in_doubt: bool,
     ) -> Outcome:
         now = self.clock.now()
         if retry_after is not None:
             delay = max(retry_after, 0.0)
-            self.limiters[item.target].block_until(now + dt.timedelta(seconds=delay))
+            self.rate.block(item.target, now + dt.timedelta(seconds=delay))
         else:
             delay = self.policy.backoff(attempt, self.rng)
         due = now + dt.timedelta(seconds=delay)
@@ -193,7 +248,11 @@ class DeliveryWorker:
                 f"deadline {item.deadline:%Y-%m-%d %H:%M} UTC passed after {attempt} "
                 f"attempt(s); last error: {reason}",
             )
-        return Outcome.retry(item, due, f"{reason}; next attempt in {delay:.3g} s", now)
+        reason = f"{reason}; next attempt in {delay:.3g} s"
+        if in_doubt:
+            log.warning("item %s (%s → %s) in doubt: %s", item.id, item.key, item.target, reason)
+            return Outcome.in_doubt(item, due, reason, now)
+        return Outcome.retry(item, due, reason, now)
 
     def _failed(self, item: OutboxItem, reason: str) -> Outcome:
         log.error("item %s (%s → %s) failed: %s", item.id, item.key, item.target, reason)

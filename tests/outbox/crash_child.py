@@ -21,6 +21,7 @@ from bot.store.store import Store
 from bot.targets import JsonlTarget
 
 FAILURE_RATE = 0.2
+UNRECORDED = 8  # the worker's bound on sends done but not committed (duplicates per kill)
 
 
 class FlakyTarget:
@@ -60,6 +61,7 @@ async def deliver(url: str, directory: Path, seed: int) -> None:
         SystemClock(),
         rng=rng,
         policy=RetryPolicy(base=0.001, factor=2, ceiling=0.004),  # milliseconds, for the test
+        unrecorded_limit=UNRECORDED,
     )
     worker.observer = report
     await worker.recover()

@@ -1,7 +1,8 @@
 """Crash safety end to end: a delivering process is SIGKILLed at random moments and restarted.
 
 At the end every item is delivered; duplicates are counted per target and reported: none on the
-idempotent target, at most one per kill on the other (the item in flight when the kill hit).
+idempotent target, and on the other at most the worker's `unrecorded_limit` per kill (sends done
+but not yet committed: outcomes are written in batches, a few milliseconds apart).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from bot.outbox import Post, State
 from bot.outbox.queue import Outbox
 from bot.store.store import Store
+from tests.outbox.crash_child import UNRECORDED
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 1000
@@ -110,7 +112,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_only_without_idempo
     record_property("crash_duplicates", report)
     assert kills >= 5
     assert idempotent_duplicates == 0
-    assert plain_duplicates <= kills  # at most the one item in flight at each kill
+    # It was one per kill when every send was committed on its own; batching outcomes (for
+    # throughput) widens the window to the sends not yet committed, at most UNRECORDED.
+    assert plain_duplicates <= kills * UNRECORDED
 
 
 def await_counts(url: str) -> dict[State, int]:

@@ -16,15 +16,14 @@ from bot.clock import SystemClock
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery
 from bot.connectors.telegram.pacing import TelegramLimits
-from bot.connectors.telegram.worker import TelegramWorker
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import RetryPolicy
+from bot.outbox.worker import DeliveryWorker, RetryPolicy
 from bot.store.store import Store
 from tests.fakes.telegram_server import TOKEN
 
 SCALE = 100  # the fake runs its limits ×100: the test is about crashes, not pacing
-CONCURRENCY = 4  # chats in flight at once, hence the bound on duplicates after a kill
+UNRECORDED = 8  # sends done but not yet committed at most, hence the bound on duplicates
 
 
 def report(outcome: Outcome) -> None:
@@ -38,14 +37,14 @@ async def deliver(api_url: str, database_url: str) -> None:
     delivery = TelegramDelivery(
         make_bot(TOKEN, api_url), store, clock, limits=TelegramLimits(scale=SCALE)
     )
-    worker = TelegramWorker(
+    worker = DeliveryWorker(
         Outbox(store),
         await delivery.targets(),
         clock,
         rng=random.Random(7),
         policy=RetryPolicy(base=0.001, factor=2, ceiling=0.004),
         observer=report,
-        concurrency=CONCURRENCY,
+        unrecorded_limit=UNRECORDED,
     )
     delivery.attach(worker)
     await worker.recover()

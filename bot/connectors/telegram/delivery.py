@@ -6,8 +6,10 @@ subscriber (`telegram:<chat id>`). Enqueueing is idempotent by (key, target), so
 middle of a fan-out is resumed without doubling; each chat's item then has its own state, retries
 and receipt, which is what `tnl-bot outbox list` shows as the broadcast's progress.
 
-`sendMessage` has no idempotency key: a send that timed out may have arrived. It is retried
-(a rare duplicate beats a loss), and counted and audited as "in doubt".
+`sendMessage` has no idempotency key: a send that timed out may have arrived. The chat target
+raises `InDoubtError`: the outbox retries it (a rare duplicate beats a loss), records the attempt
+as `in_doubt` (with the chat in the item's target and the error in its detail) and counts them
+per broadcast in `tnl-bot outbox list`.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ from bot.connectors.telegram import render
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, make_bot, seconds
 from bot.connectors.telegram.connector import token_of
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, Sleep, TelegramLimits
-from bot.connectors.telegram.worker import TelegramWorker
 from bot.outbox.post import Post
 from bot.outbox.queue import Outbox
-from bot.outbox.ratelimit import RateLimiter
-from bot.outbox.target import PermanentError, RateLimit, Receipt, RetryableError, Target
+from bot.outbox.target import (
+    InDoubtError,
+    PermanentError,
+    RateLimit,
+    Receipt,
+    RetryableError,
+    Target,
+)
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 
@@ -53,7 +60,8 @@ NOT_SENT_CAUSES = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})
 
 @dataclass
 class DeliveryStats:
-    """Counters since start; `in_doubt` and unsubscriptions are also in the audit log."""
+    """Counters since start; in-doubt attempts are in the outbox, unsubscriptions in the audit
+    log."""
 
     sent: int = 0
     rate_limited: int = 0  # 429s received
@@ -112,7 +120,7 @@ class ChatTarget:
                 await d.forget(self.chat, f"400 {error.message}")
             raise PermanentError(f"400 {error.message}") from error
         except (TimedOut, NetworkError) as error:
-            raise await d.doubt(self.chat, key, error) from error
+            raise d.doubt(self.chat, error) from error
         except TelegramError as error:  # 401 (token revoked) and the like: worth another try
             raise RetryableError(f"{type(error).__name__}: {error.message}") from error
         d.pacer.succeeded()
@@ -166,7 +174,7 @@ class TelegramDelivery:
         self.limits = limits
         self.pacer = Pacer(limits, clock, sleep)
         self.stats = DeliveryStats()
-        self.on_new_target: Callable[[Target], None] | None = None
+        self.on_new_target: Callable[[Target], object] | None = None
         self.on_new_items: Callable[[], None] | None = None
         self._chats: dict[str, ChatTarget] = {}
 
@@ -181,21 +189,11 @@ class TelegramDelivery:
 
     def attach(self, worker: DeliveryWorker) -> None:
         """Let `worker` deliver to chats that appear after it was built (new subscribers, the
-        chats of a fan-out). `TelegramWorker.add_target` does it; for the stock DeliveryWorker,
-        which has no such method yet, its public maps are *replaced* (never mutated: a pass in
-        progress iterates them across awaits)."""
-
-        def register(target: Target) -> None:
-            if isinstance(worker, TelegramWorker):
-                worker.add_target(target)
-            elif target.name not in worker.targets:
-                worker.targets = {**worker.targets, target.name: target}
-                worker.limiters = {**worker.limiters, target.name: RateLimiter(target.limits)}
-
-        self.on_new_target = register
+        chats of a fan-out) and wake it when a fan-out queued items."""
+        self.on_new_target = worker.add_target
         self.on_new_items = worker.wake
         for target in self._chats.values():
-            register(target)
+            worker.add_target(target)
 
     async def aclose(self) -> None:
         await self.bot.release()
@@ -232,15 +230,16 @@ class TelegramDelivery:
         await self.store.audit("telegram", "telegram.migrated", now, f"chat {old} → {new}")
         log.info("Telegram group %s migrated to supergroup %s", old, new)
 
-    async def doubt(self, chat: str, key: str, error: TelegramError) -> RetryableError:
+    def doubt(self, chat: str, error: TelegramError) -> RetryableError:
+        """A network error is in doubt only if the request may have left: a refused connection
+        or an exhausted pool sent nothing, an HTTP 5xx answer said it was not processed."""
         cause = type(error.__cause__).__name__ if error.__cause__ is not None else ""
-        if not cause or cause in NOT_SENT_CAUSES:  # an HTTP 5xx answer, or never left here
+        if not cause or cause in NOT_SENT_CAUSES:
             return RetryableError(f"not sent: {type(error).__name__} {error.message}")
         self.stats.in_doubt += 1
-        detail = f"chat {chat} key {key}: {type(error).__name__} {error.message}"
-        await self.store.audit("telegram", "telegram.in_doubt", self.clock.now(), detail)
-        log.warning("Telegram send in doubt (may have arrived), sending again: %s", detail)
-        return RetryableError(f"in doubt: {type(error).__name__}, may have arrived; resent")
+        return InDoubtError(
+            f"in doubt: {type(error).__name__} {error.message} in chat {chat}, may have arrived"
+        )
 
 
 def delivery(

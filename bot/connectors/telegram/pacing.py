@@ -36,9 +36,9 @@ class TelegramLimits:
         """The per-chat windows, stretched by the margin: the worker stamps an attempt before
         the pacer's wait, so the server sees it a little later than the worker thinks."""
         stretch = 1 / (self.scale * self.margin)
-        limits = [RateLimit(self.per_chat_per_second, _whole_ms(stretch))]
+        limits = [RateLimit(self.per_chat_per_second, stretch)]
         if is_group(chat):
-            limits.append(RateLimit(self.per_group_per_minute, _whole_ms(60 * stretch)))
+            limits.append(RateLimit(self.per_group_per_minute, 60 * stretch))
         return tuple(limits)
 
     @property
@@ -50,13 +50,6 @@ class TelegramLimits:
 
 
 DEFAULT_LIMITS = TelegramLimits()
-
-
-def _whole_ms(seconds: float) -> float:
-    """Round a window up to whole milliseconds. The outbox's RateLimiter computes `delay` with
-    timedelta (microsecond rounding) and `allowance` with float seconds; a window that is not
-    exact in both disagrees at its edge (delay 0, allowance 0) and the worker spins."""
-    return math.ceil(seconds * 1000) / 1000
 
 
 def is_group(chat: str) -> bool:
@@ -78,14 +71,21 @@ class Pacer:
         self.floor = limits.interval  # the fastest pace allowed now
         self._next: dt.datetime | None = None
         self._throttled_at: dt.datetime | None = None
+        self._throttles = 0
 
     async def acquire(self) -> None:
-        """Wait for this send's slot; slots are handed out in call order."""
-        now = self.clock.now()
-        slot = now if self._next is None or self._next <= now else self._next
-        self._next = slot + self.interval
-        if slot > now:
-            await self.sleep((slot - now).total_seconds())
+        """Wait for this send's slot; slots are handed out in call order. A slot handed out
+        before a 429 is void: with several chats in flight, the sends already waiting for their
+        slots would otherwise go inside the retry-after and earn a 429 each."""
+        while True:
+            throttles = self._throttles
+            now = self.clock.now()
+            slot = now if self._next is None or self._next <= now else self._next
+            self._next = slot + self.interval
+            if slot > now:
+                await self.sleep((slot - now).total_seconds())
+            if self._throttles == throttles:
+                return
 
     def succeeded(self) -> None:
         if self._throttled_at is not None:
@@ -107,3 +107,4 @@ class Pacer:
         self.floor = min(ceiling, max(self.floor, self.interval * self.LEARNED))
         self.interval = min(ceiling, max(self.floor, self.interval * self.SLOWDOWN))
         self._throttled_at = now
+        self._throttles += 1
