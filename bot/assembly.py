@@ -144,15 +144,13 @@ def _on_signal(number: signal.Signals, handler: Callable[[], None]) -> None:
 def delivery_worker(
     outbox: Outbox, targets: list[Target], clock: Clock, platforms: Platforms
 ) -> DeliveryWorker:
-    """Telegram fans one announcement out to thousands of chats: its worker keeps several chats
-    in flight and learns new ones as they subscribe."""
-    from bot.connectors.telegram.worker import TelegramWorker
+    """The worker for every target; Telegram registers with it the chats that appear later
+    (new subscribers, the chats of a fan-out)."""
     from bot.outbox.worker import DeliveryWorker
 
-    if platforms.telegram is None:
-        return DeliveryWorker(outbox, targets, clock)
-    worker = TelegramWorker(outbox, targets, clock)
-    platforms.telegram.attach(worker)
+    worker = DeliveryWorker(outbox, targets, clock)
+    if platforms.telegram is not None:
+        platforms.telegram.attach(worker)
     return worker
 
 

@@ -76,7 +76,7 @@ async def test_killed_mid_broadcast_nobody_is_missed_and_duplicates_are_counted(
     print(f"\nkilled after {sent_before_kill} sends: {duplicates} duplicate(s) of {SUBSCRIBERS}")
     # At most the sends done but not committed when the kill hit. Outcomes are now written in
     # batches (one commit per few ms instead of one per send, for throughput), so the bound is
-    # the worker's `unrecorded_limit` rather than the 4 chats the old TelegramWorker had in flight.
+    # the worker's `unrecorded_limit` rather than the 4 chats the first Telegram worker had in flight.
     assert duplicates <= UNRECORDED
     items = await Outbox(store).items(key="2027:results")
     assert {item.state.value for item in items} == {"sent"}
