@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 Sleep = Callable[[float], Awaitable[None]]
 
 
-async def pause(sleep: Sleep, seconds: float, stop: asyncio.Event) -> None:
-    """Sleep `seconds` unless `stop` is set first."""
-    sleeper = asyncio.ensure_future(sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
+async def pause(sleep: Sleep, seconds: float, *interrupts: asyncio.Event) -> None:
+    """Sleep `seconds` unless one of `interrupts` (stop, new work…) is set first."""
+    waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(sleep(seconds))]
+    waiters += [asyncio.ensure_future(event.wait()) for event in interrupts]
     try:
-        await asyncio.wait([sleeper, stopper], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)

@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -26,10 +26,10 @@ from bot.outbox.queue import Outbox, OutboxItem
 from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.recorder import Recorder
 from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
+from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 Observer = Callable[[Outcome], None]  # told of every recorded outcome
 
 
@@ -177,17 +177,7 @@ class DeliveryWorker:
 
     async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
         self._wake.clear()
-        waiters = [
-            asyncio.ensure_future(self.sleep(seconds)),
-            asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(stop.wait()),
-        ]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
+        await pause(self.sleep, seconds, self._wake, stop)
 
     async def _publish(self, target: Target, items: Sequence[OutboxItem]) -> int:
         """Publish one target's claimed items in order; outcomes go to the recorder."""

@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.connectors.telegram import render
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, make_bot, seconds
 from bot.connectors.telegram.connector import token_of
-from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, Sleep, TelegramLimits
+from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, TelegramLimits
 from bot.outbox.post import Post
 from bot.outbox.queue import Outbox
 from bot.outbox.target import (
@@ -48,6 +48,7 @@ from bot.outbox.target import (
 )
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
+from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.outbox.target import RateLimit
-
-Sleep = Callable[[float], Awaitable[None]]
+from bot.waiting import Sleep
 
 
 @dataclass(frozen=True)
