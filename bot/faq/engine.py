@@ -63,6 +63,11 @@ class Answer:
         """True only when the bot answered from the corpus or the calendar."""
         return self.kind in (Kind.ANSWER, Kind.DATES)
 
+    @property
+    def unanswered(self) -> bool:
+        """A question the corpus did not answer, for `tnl-bot unanswered`; small talk is not."""
+        return not self.matched and self.kind is not Kind.SMALL_TALK
+
     def as_json(self) -> dict[str, object]:
         return {
             "matched": self.matched,

@@ -158,3 +158,18 @@ def test_any_text_gets_an_answer_without_error(
     assert answer.text
     assert answer.matched == (answer.entry is not None)
     assert 0.0 <= answer.score <= 100.0
+
+
+@pytest.mark.parametrize(
+    ("question", "unanswered"),
+    [
+        ("Qui peut candidater au label ?", False),
+        ("merci beaucoup", False),
+        ("xqzw vbnm plok", True),
+        ("Comment refaire mon passeport ?", True),
+    ],
+)
+def test_only_questions_the_corpus_did_not_answer_count_as_unanswered(
+    engine: FaqEngine, now: dt.datetime, question: str, unanswered: bool
+) -> None:
+    assert engine.answer(question, now).unanswered is unanswered

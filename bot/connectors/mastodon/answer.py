@@ -126,7 +126,7 @@ class MentionAnswerer:
         question = question_of(status.content)
         incoming = Incoming("mastodon", str(status.id), author.acct, question)
         reply = self.core.handle(incoming)
-        if reply.answer is not None and not reply.answer.matched:
+        if reply.answer is not None and reply.answer.unanswered:
             await self.store.log_unanswered(
                 question, reply.answer.score, self.clock.now(), platform="mastodon"
             )

@@ -23,7 +23,6 @@ from bot.connectors.telegram import render, texts
 from bot.connectors.telegram.api import seconds
 from bot.connectors.telegram.flood import FloodGuard, Verdict
 from bot.core import COMMANDS, Core, Incoming, Reply, parse_command
-from bot.faq.engine import Kind
 from bot.french import typography
 from bot.store.store import Store
 from bot.waiting import Sleep
@@ -107,7 +106,7 @@ class Conversation:
             return
         if sent is not None and render.wants_feedback(reply):
             self._remember((chat_id, sent.message_id), Asked(question, answer.score))
-        if answer.kind is Kind.FALLBACK:  # an abstention: the corpus has a gap here
+        if answer.unanswered:  # the corpus has a gap here
             await self.store.log_unanswered(question, answer.score, self.clock.now(), PLATFORM)
 
     async def subscription(self, bot: Bot, message: Message, command: str) -> str:
