@@ -128,7 +128,12 @@ async def start_connectors(
         from bot.connectors.telegram import start as start_telegram
 
         telegram = await start_telegram(
-            settings, core, store, clock, on_subscribed=platforms.telegram.subscribed
+            settings,
+            core,
+            store,
+            clock,
+            on_subscribed=platforms.telegram.subscribed,
+            pacer=platforms.telegram.pacer,
         )
         platforms.stoppers.append(telegram.stop)
     mastodon = await start_mastodon(settings, core, store, clock)

@@ -70,6 +70,17 @@ class RateLimiter:
         if len(self._sent) > 2 * self._longest:
             del self._sent[: len(self._sent) - self._longest]
 
+    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> int:
+        """How many publications were recorded strictly between `start` and `end`."""
+        return max(bisect.bisect_left(self._sent, end) - bisect.bisect_right(self._sent, start), 0)
+
+    def retuned(self, limits: Sequence[RateLimit]) -> RateLimiter:
+        """The same history and block under other limits (a budget learnt from the platform)."""
+        limiter = RateLimiter(limits)
+        limiter._sent = self._sent[-max(limiter._longest, 1) :]
+        limiter._blocked_until = self._blocked_until
+        return limiter
+
     def block_until(self, moment: dt.datetime) -> None:
         """The platform said "retry after": nothing goes through this limiter before `moment`."""
         if self._blocked_until is None or moment > self._blocked_until:

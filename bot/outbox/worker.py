@@ -25,6 +25,7 @@ from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox, OutboxItem
 from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.recorder import Recorder
+from bot.outbox.state import State
 from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
 from bot.waiting import Sleep, pause
 
@@ -180,7 +181,8 @@ class DeliveryWorker:
         await pause(self.sleep, seconds, self._wake, stop)
 
     async def _publish(self, target: Target, items: Sequence[OutboxItem]) -> int:
-        """Publish one target's claimed items in order; outcomes go to the recorder."""
+        """Publish one target's claimed items in order; outcomes go to the recorder. An item
+        that must be retried sends the rest back to the queue, due with it: none overtakes it."""
         attempted = 0
         for index, item in enumerate(items):
             permit = await self.recorder.reserve(target.idempotent)
@@ -201,6 +203,9 @@ class DeliveryWorker:
                 raise
             await self.recorder.add(outcome, permit)
             attempted += 1
+            if outcome.state == State.PENDING.value:  # to be retried: the next ones wait for it
+                await self.outbox.release([i.id for i in items[index + 1 :]], outcome.due_at)
+                break
         return attempted
 
     async def _attempt(self, target: Target, item: OutboxItem) -> Outcome:

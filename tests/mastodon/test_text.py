@@ -75,3 +75,13 @@ def test_html_back_to_text() -> None:
     assert html_to_text(content) == "@tnl Qui peut candidater'?\n\nMerci\nbeaucoup"
     assert question_of(content).startswith("Qui peut candidater'?")
     assert same_text(content, "@tnl Qui peut candidater'?\nMerci beaucoup")
+
+
+def test_a_thread_keeps_line_breaks_and_never_cuts_a_url() -> None:
+    url = "https://territoire-numerique-libre.org/candidater"
+    items = "\n".join(f"- étape {n} : voir {url}/{n}" for n in range(1, 30))
+    parts = split_thread(f"Les étapes :\n{items}", 500)
+    assert len(parts) > 1
+    assert all(status_length(p) <= 500 for p in parts)
+    bodies = [part.rsplit("\n\n", 1)[0] for part in parts]
+    assert "\n".join(bodies) == f"Les étapes :\n{items}"  # cut between lines, nothing else moved

@@ -9,7 +9,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import partial
 from html.parser import HTMLParser
+
+from bot import textsplit
 
 DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url on every known instance
@@ -17,8 +20,9 @@ URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url on every k
 # Like Mastodon's extractor, a URL does not end with the punctuation that follows it.
 _URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»]", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w/])@([\w.]+)@[\w.-]+\w", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?…»])\s+(?=\S)")
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
+# A cut through either would break the link or address someone else.
+_UNBREAKABLE = re.compile(f"{_URL.pattern}|{_MENTION.pattern}", re.IGNORECASE)
 
 
 def status_length(text: str, url_length: int = URL_LENGTH) -> int:
@@ -56,58 +60,6 @@ def with_hashtags(text: str, hashtags: tuple[str, ...]) -> str:
     return f"{text.rstrip()}\n\n{' '.join(missing)}" if missing else text
 
 
-def _units(text: str) -> list[tuple[str, str]]:
-    """(separator before, piece): paragraphs first, then sentences, so a cut falls between ideas."""
-    units: list[tuple[str, str]] = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        sentences = _SENTENCE_END.split(paragraph.strip())
-        for index, sentence in enumerate(sentences):
-            separator = "\n\n" if index == 0 else " "
-            units.append((separator if units else "", sentence))
-    return units
-
-
-def _cut_long(piece: str, budget: int, url_length: int) -> list[str]:
-    """A sentence longer than a status: cut between words, inside a word as a last resort."""
-    chunks: list[str] = []
-    current = ""
-    for word in piece.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if status_length(candidate, url_length) <= budget:
-            current = candidate
-            continue
-        if current:
-            chunks.append(current)
-        rest = word
-        while status_length(rest, url_length) > budget:
-            chunks.append(rest[:budget])
-            rest = rest[budget:]
-        current = rest
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _pack(text: str, budget: int, url_length: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for separator, piece in _units(text):
-        candidate = f"{current}{separator}{piece}" if current else piece
-        if status_length(candidate, url_length) <= budget:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        if status_length(piece, url_length) <= budget:
-            current = piece
-        else:
-            *whole, current = _cut_long(piece, budget, url_length)
-            parts.extend(whole)
-    if current:
-        parts.append(current)
-    return parts
-
-
 def split_thread(
     text: str,
     max_characters: int = DEFAULT_MAX_CHARACTERS,
@@ -116,19 +68,22 @@ def split_thread(
     reserved: int = 0,
 ) -> list[str]:
     """Cut `text` into statuses of at most `max_characters` (minus `reserved`, e.g. a content
-    warning), at paragraph or sentence boundaries, each ending with a « 1/3 » marker.
+    warning), preferably between paragraphs or sentences and never inside a URL or a mention,
+    each ending with a « 1/3 » marker.
 
-    A text that fits is returned as is, without a marker.
+    A text that fits is returned as is, without a marker. Raises ValueError when the budget is too
+    small for a thread.
     """
     budget = max_characters - reserved
-    if status_length(text, url_length) <= budget:
+    length = partial(status_length, url_length=url_length)
+    if length(text) <= budget:
         return [text.strip()]
     digits = 1
     while True:
         marker_room = len("\n\n") + 2 * digits + 1  # "\n\n12/12"
         if budget - marker_room < 20:
             raise ValueError(f"a status of {budget} characters cannot hold a thread")
-        parts = _pack(text, budget - marker_room, url_length)
+        parts = textsplit.split(text, budget - marker_room, length, unbreakable=_UNBREAKABLE)
         if len(str(len(parts))) <= digits:
             total = len(parts)
             return [f"{part}\n\n{n}/{total}" for n, part in enumerate(parts, 1)]

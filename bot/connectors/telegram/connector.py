@@ -22,6 +22,7 @@ from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_applica
 from bot.connectors.telegram.conversation import Conversation
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.connectors.telegram.flood import FloodGuard
+from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer
 from bot.connectors.telegram.polling import Backoff, Poller, describe
 from bot.core import COMMANDS, Core
 from bot.store.store import Store
@@ -55,7 +56,10 @@ class TelegramConnector:
         sleep: Sleep = asyncio.sleep,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_subscribed: Callable[[str], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
+        """`pacer`: the one the delivery side uses, so that replies and announcements share
+        the bot's global budget (a connector alone paces its replies by itself)."""
         self.settings = settings
         self.sleep = sleep
         self.timeouts = timeouts
@@ -65,7 +69,12 @@ class TelegramConnector:
             clock, settings.telegram_flood_messages, settings.telegram_flood_pause
         )
         self.conversation = Conversation(
-            core, store, clock, flood=self.flood, sleep=sleep, on_subscribed=on_subscribed
+            core,
+            store,
+            clock,
+            flood=self.flood,
+            pacer=pacer or Pacer(DEFAULT_LIMITS, clock, sleep),
+            on_subscribed=on_subscribed,
         )
         self.conversation.install(self.application)
         self.feed = UpdateFeed(self.application, store, clock)
@@ -176,6 +185,7 @@ async def start(
     sleep: Sleep = asyncio.sleep,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     on_subscribed: Callable[[str], None] | None = None,
+    pacer: Pacer | None = None,
 ) -> TelegramConnector:
     """Start answering on Telegram in the background; `await connector.stop()` to end.
 
@@ -183,7 +193,14 @@ async def start(
     chat's outbox target with it).
     """
     connector = TelegramConnector(
-        settings, core, store, clock, sleep=sleep, timeouts=timeouts, on_subscribed=on_subscribed
+        settings,
+        core,
+        store,
+        clock,
+        sleep=sleep,
+        timeouts=timeouts,
+        on_subscribed=on_subscribed,
+        pacer=pacer,
     )
     await connector.start()
     return connector

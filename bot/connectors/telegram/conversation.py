@@ -22,10 +22,10 @@ from bot.clock import Clock
 from bot.connectors.telegram import render, texts
 from bot.connectors.telegram.api import seconds
 from bot.connectors.telegram.flood import FloodGuard, Verdict
+from bot.connectors.telegram.pacing import Pacer
 from bot.core import COMMANDS, Core, Incoming, Reply, parse_command
 from bot.french import typography
 from bot.store.store import Store
-from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,14 @@ class Conversation:
         clock: Clock,
         *,
         flood: FloodGuard,
-        sleep: Sleep,
+        pacer: Pacer,
         on_subscribed: Callable[[str], None] | None = None,
     ) -> None:
         self.core = core
         self.store = store
         self.clock = clock
         self.flood = flood
-        self.sleep = sleep
+        self.pacer = pacer
         self.on_subscribed = on_subscribed
         self._asked: collections.OrderedDict[tuple[int, int], Asked] = collections.OrderedDict()
 
@@ -215,6 +215,7 @@ class Conversation:
         reply_to: ReplyParameters | None,
     ) -> Message | None:
         for attempt in (1, 2):
+            departed = await self.pacer.acquire()
             try:
                 return await bot.send_message(
                     chat_id,
@@ -225,10 +226,10 @@ class Conversation:
                 )
             except RetryAfter as error:
                 wait = seconds(error.retry_after)
+                self.pacer.throttled(wait, departed)  # the second attempt waits it out there
                 if attempt == 2 or wait > MAX_REPLY_WAIT:
                     log.warning("reply to chat %s dropped: flood control (%.3g s)", chat_id, wait)
                     return None
-                await self.sleep(wait)
             except Forbidden as error:
                 log.info("chat %s refuses our messages: %s", chat_id, error.message)
                 return None

@@ -98,14 +98,14 @@ class ChatTarget:
 
     async def _send(self, text: str, key: str) -> str:
         d = self.delivery
-        await d.pacer.acquire()
+        departed = await d.pacer.acquire()
         chat_id = int(self.chat) if self.chat.lstrip("-").isdigit() else self.chat
         try:
             message = await d.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
         except RetryAfter as error:
             wait = seconds(error.retry_after)
             d.stats.rate_limited += 1
-            d.pacer.throttled(wait)
+            d.pacer.throttled(wait, departed)
             raise RetryableError(f"429 flood control, retry after {wait:g} s", wait) from error
         except Forbidden as error:
             d.stats.blocked += 1
@@ -124,7 +124,6 @@ class ChatTarget:
             raise d.doubt(self.chat, error) from error
         except TelegramError as error:  # 401 (token revoked) and the like: worth another try
             raise RetryableError(f"{type(error).__name__}: {error.message}") from error
-        d.pacer.succeeded()
         return f"{message.chat.id}:{message.message_id}"
 
 

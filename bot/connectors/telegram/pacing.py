@@ -1,20 +1,38 @@
-"""Telegram's limits, and the pacer that keeps every chat target under the global 30 messages/s.
+"""Telegram's limits, and the pacer that keeps all of a bot's messages under its global budget.
 
-The outbox worker rate-limits each target on its own; Telegram also counts all of a bot's sends
-together. The chat targets therefore share one `Pacer`: sends are spaced evenly (a burst of 30
-would collide with the previous second's tail on the server's clock), and a 429 both blocks
-every chat for its `retry_after` and slows the pace down a notch, which then creeps back up.
+The outbox worker keeps each chat within its own windows (1/s, 20/min in a group); Telegram also
+counts all of a bot's messages together (30/s documented). Every message — broadcast items and
+conversation replies alike — therefore leaves through one `Pacer`:
+
+- departures are serialised and checked against the moments the previous messages actually
+  left, not against slots planned in advance: when the event loop stalls, the late messages then
+  go out one after the other within the window, instead of in a burst that the server would
+  count inside one second;
+- at most `budget` messages in any (scaled) second, and at least `gap` between two, so catching
+  up after a stall is bounded in rate too;
+- a 429 holds every departure back until its `retry_after`. The refusal also tells the real
+  budget: the server accepted the messages of the second before, and no more. The budget shrinks
+  to that (the real limit is lower than documented, messages we do not see share it, or arrivals
+  bunched up by network jitter — one refusal cannot tell which, so it costs one message per
+  second at most). A 429 after a second in which we used less than half our budget is about one
+  chat, not the budget, and teaches nothing. After ten quiet (scaled) minutes the documented
+  budget is tried again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.target import RateLimit
 from bot.waiting import Sleep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,26 +43,28 @@ class TelegramLimits:
     per_chat_per_second: int = 1
     per_group_per_minute: int = 20
     scale: float = 1.0
-    margin: float = 0.95  # pace a little under the limit: network jitter bunches arrivals up
+    # Our departures never exceed the budget in any second, but the server counts arrivals,
+    # which network jitter bunches up: leave it one message of slack.
+    margin: float = 0.97
 
-    def scaled(self, factor: float) -> TelegramLimits:
-        return replace(self, scale=self.scale * factor)
+    @property
+    def window(self) -> float:
+        """The global limit's window in seconds (one second, scaled)."""
+        return 1 / self.scale
+
+    @property
+    def budget(self) -> int:
+        """Messages per window, all chats together."""
+        return max(1, math.floor(self.per_second * self.margin))
 
     def for_chat(self, chat: str) -> tuple[RateLimit, ...]:
-        """The per-chat windows, stretched by the margin: the worker stamps an attempt before
-        the pacer's wait, so the server sees it a little later than the worker thinks."""
-        stretch = 1 / (self.scale * self.margin)
+        """The per-chat windows, stretched a tenth: the worker stamps an attempt before the
+        pacer's wait, so the message leaves a few global slots later than the worker thinks."""
+        stretch = 1.1 / self.scale
         limits = [RateLimit(self.per_chat_per_second, stretch)]
         if is_group(chat):
             limits.append(RateLimit(self.per_group_per_minute, 60 * stretch))
         return tuple(limits)
-
-    @property
-    def interval(self) -> dt.timedelta:
-        """Spacing between two sends, rounded up to the microsecond so that N sends never fit
-        in less than the window (rounding down would make the pacer just too fast)."""
-        seconds = 1 / (self.scale * self.per_second * self.margin)
-        return dt.timedelta(microseconds=math.ceil(seconds * 1_000_000))
 
 
 DEFAULT_LIMITS = TelegramLimits()
@@ -56,53 +76,70 @@ def is_group(chat: str) -> bool:
 
 
 class Pacer:
-    SLOWDOWN = 1.25  # after a 429, each send waits 25 % longer…
-    RECOVERY = 0.995  # …and every success shortens the wait again, but not below
-    LEARNED = 1.1  # 10 % slower than the pace that was refused,
-    FORGET = 600.0  # for ten (scaled) minutes; then the documented pace is tried again
+    CATCH_UP = 2.0  # late messages may leave twice as fast as the even pace, within the window
+    LEAST = 0.25  # a learnt budget never goes below a quarter of the documented one…
+    EVIDENCE = 0.5  # …and is learnt only from a second in which we used half our budget or more
+    FORGET = 600.0  # (scaled) seconds without a 429 before the documented budget is tried again
 
     def __init__(self, limits: TelegramLimits, clock: Clock, sleep: Sleep) -> None:
         self.limits = limits
         self.clock = clock
         self.sleep = sleep
-        self.interval = limits.interval
-        self.floor = limits.interval  # the fastest pace allowed now
-        self._next: dt.datetime | None = None
+        self.throttles = 0  # 429s received
+        self._window = dt.timedelta(seconds=limits.window)
+        self._lock = asyncio.Lock()
+        self._next = clock.now()  # the even pace's next slot
         self._throttled_at: dt.datetime | None = None
-        self._throttles = 0
+        self._set_budget(limits.budget, RateLimiter(()))
 
-    async def acquire(self) -> None:
-        """Wait for this send's slot; slots are handed out in call order. A slot handed out
-        before a 429 is void: with several chats in flight, the sends already waiting for their
-        slots would otherwise go inside the retry-after and earn a 429 each."""
-        while True:
-            throttles = self._throttles
-            now = self.clock.now()
-            slot = now if self._next is None or self._next <= now else self._next
-            self._next = slot + self.interval
-            if slot > now:
-                await self.sleep((slot - now).total_seconds())
-            if self._throttles == throttles:
-                return
+    async def acquire(self) -> dt.datetime:
+        """Wait until one more message may leave, and return the moment it leaves (give it
+        back to `throttled` if the message is refused). Callers leave in call order; a 429 that
+        arrives while one waits holds it back too.
 
-    def succeeded(self) -> None:
-        if self._throttled_at is not None:
-            quiet = (self.clock.now() - self._throttled_at).total_seconds()
-            if quiet * self.limits.scale > self.FORGET:
-                self.floor, self._throttled_at = self.limits.interval, None
-        if self.interval > self.floor:
-            self.interval = max(self.floor, self.interval * self.RECOVERY)
+        Messages leave on an even pace; a message late for its slot (the event loop was busy)
+        goes at once, and the next ones catch up on the slots missed during the last window,
+        within the budget of every second."""
+        async with self._lock:
+            self._forget_learnt_budget()
+            while True:
+                now = self.clock.now()
+                slot = max(self._next, now - self._window)
+                leave = max(slot, self._departures.free_at(now))
+                if leave <= now:
+                    break
+                await self.sleep((leave - now).total_seconds())
+            self._next = slot + self._interval
+            self._departures.record(now)
+            return now
 
-    def throttled(self, retry_after: float) -> None:
-        """Telegram said 429: nobody sends before retry_after; the pace slows down and will
-        not come back up to the one that was refused (whatever the cause: conversation replies
-        share the budget, the real limit may be lower than documented)."""
+    def throttled(self, retry_after: float, departed: dt.datetime) -> None:
+        """Telegram refused the message that left at `departed`: nobody sends before
+        `retry_after` (and there is no catching up afterwards), and the budget shrinks to what
+        the server accepted in the second before, if that is less."""
+        self.throttles += 1
         now = self.clock.now()
-        resume = now + dt.timedelta(seconds=retry_after)
-        if self._next is None or self._next < resume:
-            self._next = resume
-        ceiling = self.limits.interval * 4
-        self.floor = min(ceiling, max(self.floor, self.interval * self.LEARNED))
-        self.interval = min(ceiling, max(self.floor, self.interval * self.SLOWDOWN))
         self._throttled_at = now
-        self._throttles += 1
+        self._next = max(self._next, now + dt.timedelta(seconds=retry_after))
+        accepted = self._departures.recorded_between(departed - self._window, departed)
+        if self.EVIDENCE * self.budget <= accepted < self.budget:
+            least = math.ceil(self.LEAST * self.limits.budget)
+            self._set_budget(max(accepted, least), self._departures)
+            log.info(
+                "Telegram refused a message after %d in one second: now at most %d per second",
+                accepted,
+                self.budget,
+            )
+
+    def _forget_learnt_budget(self) -> None:
+        if self._throttled_at is None or self.budget == self.limits.budget:
+            return
+        quiet = (self.clock.now() - self._throttled_at).total_seconds() * self.limits.scale
+        if quiet > self.FORGET:
+            self._set_budget(self.limits.budget, self._departures)
+
+    def _set_budget(self, budget: int, history: RateLimiter) -> None:
+        self.budget = budget
+        self._interval = self._window / budget
+        window, gap = self.limits.window, self.limits.window / budget / self.CATCH_UP
+        self._departures = history.retuned([RateLimit(budget, window), RateLimit(1, gap)])

@@ -2,16 +2,18 @@
 
 Telegram refuses a message longer than 4,096 characters (counted in UTF-16 code units, so an
 emoji counts twice) and parses HTML entities in `parse_mode=HTML`: corpus and user text must be
-escaped, and long texts are split where a reader expects a break (paragraph, then line, then word).
+escaped, and long texts are split where a reader expects a break (see `bot.textsplit`).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import textsplit
 from bot.core import Reply
 
 MAX_MESSAGE = 4096
@@ -26,63 +28,25 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Chunks of at most `limit` UTF-16 units, cut at the largest boundary that fits."""
-    text = text.strip()
-    if utf16_length(text) <= limit:
-        return [text] if text else []
-    for separator in ("\n\n", "\n", " "):
-        parts = text.split(separator)
-        if len(parts) > 1:
-            return _pack(parts, separator, limit)
-    return _hard_cut(text, limit)
-
-
-def _pack(parts: list[str], separator: str, limit: int) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}{separator}{part}" if current else part
-        if utf16_length(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            chunks.append(current)
-        if utf16_length(part) <= limit:
-            current = part
-        else:  # one paragraph longer than a message: split it at the next smaller boundary
-            pieces = split_text(part, limit)
-            chunks.extend(pieces[:-1])
-            current = pieces[-1] if pieces else ""
-    if current.strip():
-        chunks.append(current)
-    return [chunk.strip() for chunk in chunks if chunk.strip()]
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in text:
-        width = utf16_length(char)
-        if size + width > limit:
-            chunks.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += width
-    if current:
-        chunks.append("".join(current))
-    return chunks
-
-
 def escape(text: str) -> str:
     """Escape for parse_mode=HTML: only &, < and > are special outside attributes."""
     return html.escape(text, quote=False)
 
 
+_ENTITY = re.compile(r"&#?\w+;")  # what `escape` writes, and numeric references
+
+
+def split_text(html_text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Escaped text in chunks of at most `limit` UTF-16 units, never cut inside an entity.
+
+    Measuring the escaped form errs on the safe side: Telegram counts the text once parsed.
+    """
+    return textsplit.split(html_text, limit, utf16_length, unbreakable=_ENTITY)
+
+
 def message_chunks(text: str) -> list[str]:
     """Plain text → HTML-escaped messages, each within the limit once Telegram parses it."""
-    return [escape(chunk) for chunk in split_text(text)]
+    return split_text(escape(text))
 
 
 @dataclass(frozen=True)
