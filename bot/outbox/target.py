@@ -26,16 +26,10 @@ class Receipt:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `count` publications per `seconds` (e.g. Mastodon: 300 per 300 s).
-
-    `shared` names a budget that several targets draw from together (Telegram: 30 messages/s
-    across all chats of one bot): the worker keeps one limiter per name for all the targets that
-    declare it, and a retry-after received by one of them holds back all of them.
-    """
+    """At most `count` publications per `seconds` (e.g. Mastodon: 300 per 300 s)."""
 
     count: int
     seconds: float
-    shared: str | None = None
 
     def __post_init__(self) -> None:
         if self.count < 1 or self.seconds <= 0:

@@ -23,7 +23,6 @@ from bot.clock import Clock
 from bot.outbox.limits import Limiters
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox, OutboxItem
-from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.recorder import Recorder
 from bot.outbox.state import State
 from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
@@ -64,13 +63,10 @@ class DeliveryWorker:
         concurrency: int = 4,
         unrecorded_limit: int = 8,
         flush_interval: float = 0.005,
-        inline_wait: float = 1.0,
     ) -> None:
         """`concurrency`: targets published to at once (one round trip overlaps another's).
         `unrecorded_limit` and `flush_interval`: see `Recorder` — at most that many sends to
-        non-idempotent targets are done but uncommitted, so a SIGKILL doubles at most that many.
-        `inline_wait`: a target whose limit frees within this many seconds (a shared budget's
-        next slot) waits for it inside the pass instead of handing its items back."""
+        non-idempotent targets are done but uncommitted, so a SIGKILL doubles at most that many."""
         self.outbox = outbox
         self.clock = clock
         self.sleep = sleep
@@ -80,7 +76,6 @@ class DeliveryWorker:
         self.poll = poll  # other processes (the CLI's `outbox retry`) enqueue without waking us
         self.observer = observer
         self.concurrency = concurrency
-        self.inline_wait = inline_wait
         self.targets: dict[str, Target] = {}
         self.rate = Limiters()
         self.recorder = Recorder(
@@ -93,11 +88,6 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         for target in targets:
             self.add_target(target)
-
-    @property
-    def limiters(self) -> dict[str, RateLimiter]:
-        """Each target's own limiter (shared budgets are in `rate`)."""
-        return self.rate.own
 
     def add_target(self, target: Target) -> bool:
         """Deliver to `target` too, from the next pass on; safe while the worker runs (passes
@@ -188,9 +178,6 @@ class DeliveryWorker:
             permit = await self.recorder.reserve(target.idempotent)
             try:
                 wait = self.rate.delay(target.name, self.clock.now())
-                while 0 < wait <= self.inline_wait:  # a shared budget's next slot, moments away
-                    await self.sleep(wait)
-                    wait = self.rate.delay(target.name, self.clock.now())
                 if wait > 0:  # a retry-after arrived in the middle of the batch
                     self.recorder.cancel(permit)
                     resume = self.clock.now() + dt.timedelta(seconds=wait)

@@ -1,5 +1,6 @@
 """The worker across many targets: new targets while running, in-doubt sends, claims in batches,
-concurrency with each target still in order, shared budgets, and the uncommitted window."""
+concurrency with each target still in order, claims within each target's limits, a retried item
+that the next ones do not overtake, and the uncommitted window."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from bot.outbox import InDoubtError, Post, RateLimit, Receipt, State
+from bot.outbox import InDoubtError, Post, RateLimit, Receipt, RetryableError, State
 from bot.outbox.outcome import Outcome
 from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox, OutboxItem
@@ -84,18 +85,35 @@ async def test_one_claim_serves_many_targets_each_in_order(store: Store) -> None
     assert claims == 2  # one that claims all 150, one that finds nothing due
 
 
-async def test_a_shared_budget_paces_targets_together(store: Store) -> None:
-    clock = ManualClock(T0)
-    shared = (RateLimit(2, 1.0, shared="platform"),)
-    targets = [ScriptedTarget(clock, f"chat:{n}", limits=shared) for n in range(3)]
-    outbox = Outbox(store)
-    await outbox.enqueue(Post("x"), [t.name for t in targets], "k", T0)
-    worker = DeliveryWorker(outbox, targets, clock, sleep=clock.sleep, concurrency=1)
+async def deliver_everything(worker: DeliveryWorker, clock: ManualClock) -> None:
+    await worker.drain()
     while (wait := await worker.seconds_to_next()) is not None:
         await clock.sleep(wait)
         await worker.drain()
-    moments = sorted((moment - T0).total_seconds() for t in targets for moment, _ in t.calls)
-    assert moments == [0, 0, 1]  # 2 per second across the three chats, not 2 each
+
+
+async def test_a_pass_claims_no_more_than_a_target_may_publish(store: Store) -> None:
+    clock = ManualClock(T0)
+    target = ScriptedTarget(clock, "chat:1", limits=(RateLimit(2, 1.0),))
+    outbox = Outbox(store)
+    for n in range(5):
+        await outbox.enqueue(Post("x"), [target.name], f"k{n}", T0)
+    worker = DeliveryWorker(outbox, [target], clock, sleep=clock.sleep)
+    assert await worker.deliver_due() == 2  # the other three stay pending, unclaimed
+    assert {item.state for item in await outbox.items()} == {State.SENT, State.PENDING}
+    await deliver_everything(worker, clock)
+    assert [(moment - T0).total_seconds() for moment, _ in target.calls] == [0, 0, 1, 1, 2]
+
+
+async def test_an_item_to_retry_is_not_overtaken_by_the_next_ones(store: Store) -> None:
+    clock = ManualClock(T0)
+    target = ScriptedTarget(clock, "chat:1", outcomes=[None, RetryableError("502", 0.5)])
+    outbox = Outbox(store)
+    for n in range(4):
+        await outbox.enqueue(Post("x"), [target.name], f"k{n}", T0)
+    await deliver_everything(DeliveryWorker(outbox, [target], clock, sleep=clock.sleep), clock)
+    assert [key for _, key, _ in target.published] == ["k0", "k1", "k2", "k3"]
+    assert [key for _, key in target.calls] == ["k0", "k1", "k1", "k2", "k3"]
 
 
 class SlowTarget:
