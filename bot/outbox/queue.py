@@ -328,22 +328,8 @@ class Outbox:
         """Write the outcome of attempts, several in one transaction (two executemany calls)."""
         if not outcomes:
             return
-        finish = (
-            update(outbox_items)
-            .where(
-                outbox_items.c.id == bindparam("item_id"),
-                outbox_items.c.state == State.SENDING.value,
-            )
-            .values(
-                state=bindparam("new_state"),
-                due_at=bindparam("new_due_at"),
-                reason=bindparam("new_reason"),
-                receipt=bindparam("new_receipt"),
-                sent_at=bindparam("new_sent_at"),
-            )
-        )
         async with self.store.engine.begin() as connection:
-            await connection.execute(finish, [outcome.item_values() for outcome in outcomes])
+            await connection.execute(_FINISH, [outcome.item_values() for outcome in outcomes])
             await connection.execute(
                 delivery_attempts.insert(), [outcome.attempt_values() for outcome in outcomes]
             )
@@ -377,6 +363,23 @@ class Outbox:
         items = [OutboxItem.from_row(row) for row in rows]
         await self.record([Outcome.interrupted(item, now) for item in items])
         return items
+
+
+# Built once: constructing it for every flush showed in the profile of a large broadcast.
+_FINISH = (
+    update(outbox_items)
+    .where(
+        outbox_items.c.id == bindparam("item_id"),
+        outbox_items.c.state == State.SENDING.value,
+    )
+    .values(
+        state=bindparam("new_state"),
+        due_at=bindparam("new_due_at"),
+        reason=bindparam("new_reason"),
+        receipt=bindparam("new_receipt"),
+        sent_at=bindparam("new_sent_at"),
+    )
+)
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:

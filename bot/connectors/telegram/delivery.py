@@ -36,6 +36,7 @@ from bot.connectors.telegram import render
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, make_bot, seconds
 from bot.connectors.telegram.connector import token_of
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, TelegramLimits
+from bot.connectors.telegram.request import may_have_arrived
 from bot.outbox.post import Post
 from bot.outbox.queue import Outbox
 from bot.outbox.target import (
@@ -56,7 +57,6 @@ PLATFORM = "telegram"
 BROADCAST = "telegram"
 PREFIX = "telegram:"
 ENQUEUE_CHUNK = 500  # rows per INSERT: SQLite caps the number of bound parameters
-NOT_SENT_CAUSES = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})
 
 
 @dataclass
@@ -231,10 +231,10 @@ class TelegramDelivery:
         log.info("Telegram group %s migrated to supergroup %s", old, new)
 
     def doubt(self, chat: str, error: TelegramError) -> RetryableError:
-        """A network error is in doubt only if the request may have left: a refused connection
-        or an exhausted pool sent nothing, an HTTP 5xx answer said it was not processed."""
-        cause = type(error.__cause__).__name__ if error.__cause__ is not None else ""
-        if not cause or cause in NOT_SENT_CAUSES:
+        """A network error is in doubt only if the request may have reached Telegram: a refused
+        connection or an exhausted pool sent nothing, an HTTP 5xx answer said it was not
+        processed (see `may_have_arrived`)."""
+        if not may_have_arrived(error):
             return RetryableError(f"not sent: {type(error).__name__} {error.message}")
         self.stats.in_doubt += 1
         return InDoubtError(
