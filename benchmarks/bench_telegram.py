@@ -7,7 +7,8 @@ child process by default (`--same-process` to share one: Telegram's servers do n
 bot's CPU, and on a 2-core machine an in-process fake costs the bot about half its rate). It
 goes through the outbox (SQLite in a temporary directory), the stock `DeliveryWorker` and the
 chat targets. The FAQ round trips go through the real PTB Application and long polling, with
-the fake in-process. Peak RSS is this process (bot and store; the fake too with
+the fake in-process, one question at a time and at most 20 per second (replies are paced under
+the bot's global budget too). Peak RSS is this process (bot and store; the fake too with
 `--same-process`, and always during the round trips).
 """
 
@@ -44,6 +45,7 @@ from bot.store.store import Store
 from tests.fakes.telegram_limits import Limits
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
+QUESTION_INTERVAL = 0.05
 QUESTIONS = [
     "comment candidater ?",
     "la candidatur est elle gratuite",
@@ -169,6 +171,9 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
         fake.say(chat, QUESTIONS[n % len(QUESTIONS)])
         await fake.wait_for(lambda chat=chat: bool(fake.sent.get(chat)), timeout=30)
         latencies.append((time.perf_counter() - began) * 1000)
+        # 20 questions/s at most: replies share the bot's 30 messages/s with everything else,
+        # and asking faster would measure the pacer's queue rather than the bot.
+        await asyncio.sleep(max(0.0, began + QUESTION_INTERVAL - time.perf_counter()))
     await connector.stop()
     await store.close()
     await fake.close()

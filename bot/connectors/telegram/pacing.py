@@ -8,15 +8,21 @@ conversation replies alike — therefore leaves through one `Pacer`:
   left, not against slots planned in advance: when the event loop stalls, the late messages then
   go out one after the other within the window, instead of in a burst that the server would
   count inside one second;
-- at most `budget` messages in any (scaled) second, and at least `gap` between two, so catching
-  up after a stall is bounded in rate too;
-- a 429 holds every departure back until its `retry_after`. The refusal also tells the real
-  budget: the server accepted the messages of the second before, and no more. The budget shrinks
-  to that (the real limit is lower than documented, messages we do not see share it, or arrivals
-  bunched up by network jitter — one refusal cannot tell which, so it costs one message per
-  second at most). A 429 after a second in which we used less than half our budget is about one
-  chat, not the budget, and teaches nothing. After ten quiet (scaled) minutes the documented
-  budget is tried again.
+- at most `budget` messages in any (scaled) second, at an even pace, and at least `gap` between
+  two, so catching up after a stall is bounded in rate too;
+- after a pause long enough for the connections to close, the first second goes at half the
+  pace: the first requests open connections (TLS handshakes on the real API) and arrive late,
+  bunched up with the next ones;
+- a 429 holds every departure back until its `retry_after`. The refusal may also tell the real
+  budget: the server accepted the messages of the second before, and no more. When that is
+  fewer than our budget, the budget shrinks to it (the real limit is lower than documented, or
+  messages we do not see share it). When we were sending our whole budget, one refusal may be
+  arrival jitter: only a second one within ten (scaled) seconds costs a message per second (a
+  budget one too high earns a refusal in almost every second).
+  What never teaches: a refusal of a message that left before the previous refusal came back
+  (it was already on its way), and one after a second in which we used less than half our
+  budget (it is about one chat's limit). Every two quiet (scaled) minutes the budget grows by
+  one again, up to the documented one.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import math
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.connectors.telegram.request import KEEPALIVE
 from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.target import RateLimit
 from bot.waiting import Sleep
@@ -44,8 +51,9 @@ class TelegramLimits:
     per_group_per_minute: int = 20
     scale: float = 1.0
     # Our departures never exceed the budget in any second, but the server counts arrivals,
-    # which network jitter bunches up: leave it one message of slack.
-    margin: float = 0.97
+    # which network jitter bunches up: leave it some slack (28 of 30; with 29, the ×10 fake on
+    # a busy 2-core machine refused one message in about 500).
+    margin: float = 0.95
 
     @property
     def window(self) -> float:
@@ -76,10 +84,13 @@ def is_group(chat: str) -> bool:
 
 
 class Pacer:
-    CATCH_UP = 2.0  # late messages may leave twice as fast as the even pace, within the window
+    CATCH_UP = 2.0  # late messages may leave twice as fast as the even pace…
+    HORIZON = 0.25  # …to make up for at most a quarter window of missed slots
     LEAST = 0.25  # a learnt budget never goes below a quarter of the documented one…
     EVIDENCE = 0.5  # …and is learnt only from a second in which we used half our budget or more
-    FORGET = 600.0  # (scaled) seconds without a 429 before the documented budget is tried again
+    COLD = dt.timedelta(seconds=KEEPALIVE)  # idle connections are closed after this
+    REPEAT = 10.0  # at full pace, only a refusal this many (scaled) seconds after another teaches
+    PROBE = 120.0  # (scaled) seconds without a 429 before the budget grows by one
 
     def __init__(self, limits: TelegramLimits, clock: Clock, sleep: Sleep) -> None:
         self.limits = limits
@@ -89,7 +100,9 @@ class Pacer:
         self._window = dt.timedelta(seconds=limits.window)
         self._lock = asyncio.Lock()
         self._next = clock.now()  # the even pace's next slot
-        self._throttled_at: dt.datetime | None = None
+        self._last: dt.datetime | None = None  # the last departure
+        self._warm_until = clock.now()  # the half-paced first second after a pause ends then
+        self._refused_at = dt.datetime.min.replace(tzinfo=dt.UTC)  # the last 429 heard of
         self._set_budget(limits.budget, RateLimiter(()))
 
     async def acquire(self) -> dt.datetime:
@@ -98,48 +111,63 @@ class Pacer:
         arrives while one waits holds it back too.
 
         Messages leave on an even pace; a message late for its slot (the event loop was busy)
-        goes at once, and the next ones catch up on the slots missed during the last window,
-        within the budget of every second."""
+        goes at once, and the next ones catch up on the slots missed lately (a stall), within
+        the budget of every second. A long pause is not made up for: that would be a burst."""
         async with self._lock:
-            self._forget_learnt_budget()
+            self._grow_budget()
             while True:
                 now = self.clock.now()
-                slot = max(self._next, now - self._window)
+                idle = now - self._last if self._last is not None else self.COLD * 2
+                if idle > self._window:  # nothing to catch up after a pause
+                    self._next = max(self._next, now)
+                if idle > self.COLD:
+                    self._warm_until = now + self._window
+                slot = max(self._next, now - self._window * self.HORIZON)
                 leave = max(slot, self._departures.free_at(now))
                 if leave <= now:
                     break
                 await self.sleep((leave - now).total_seconds())
-            self._next = slot + self._interval
+            warming = 2 if now < self._warm_until else 1
+            self._next = slot + self._interval * warming
+            self._last = now
             self._departures.record(now)
             return now
 
     def throttled(self, retry_after: float, departed: dt.datetime) -> None:
         """Telegram refused the message that left at `departed`: nobody sends before
-        `retry_after` (and there is no catching up afterwards), and the budget shrinks to what
-        the server accepted in the second before, if that is less."""
+        `retry_after` (and there is no catching up afterwards), and the budget may shrink to
+        what the server accepted in the second before."""
         self.throttles += 1
         now = self.clock.now()
-        self._throttled_at = now
         self._next = max(self._next, now + dt.timedelta(seconds=retry_after))
-        accepted = self._departures.recorded_between(departed - self._window, departed)
-        if self.EVIDENCE * self.budget <= accepted < self.budget:
-            least = math.ceil(self.LEAST * self.limits.budget)
-            self._set_budget(max(accepted, least), self._departures)
-            log.info(
-                "Telegram refused a message after %d in one second: now at most %d per second",
-                accepted,
-                self.budget,
-            )
-
-    def _forget_learnt_budget(self) -> None:
-        if self._throttled_at is None or self.budget == self.limits.budget:
+        previous, self._refused_at = self._refused_at, max(self._refused_at, now)
+        if departed <= previous:  # on its way before we heard of the previous 429
             return
-        quiet = (self.clock.now() - self._throttled_at).total_seconds() * self.limits.scale
-        if quiet > self.FORGET:
-            self._set_budget(self.limits.budget, self._departures)
+        accepted = self._departures.recorded_between(departed - self._window, departed)
+        if accepted < self.EVIDENCE * self.budget:  # about one chat's limit
+            return
+        at_full_pace = accepted >= self.budget - 1  # the refused one was within our budget
+        if at_full_pace and (now - previous).total_seconds() * self.limits.scale > self.REPEAT:
+            return  # perhaps jitter; a second refusal soon will not be
+        least = math.ceil(self.LEAST * self.limits.budget)
+        self._set_budget(max(min(accepted, self.budget - 1), least), self._departures)
+        log.info(
+            "Telegram refused a message after %d in one second: now at most %d per second",
+            accepted,
+            self.budget,
+        )
+
+    def _grow_budget(self) -> None:
+        if self.budget >= self.limits.budget:
+            return
+        now = self.clock.now()
+        quiet = (now - max(self._refused_at, self._changed_at)).total_seconds()
+        if quiet * self.limits.scale > self.PROBE:
+            self._set_budget(self.budget + 1, self._departures)
 
     def _set_budget(self, budget: int, history: RateLimiter) -> None:
         self.budget = budget
+        self._changed_at = self.clock.now()
         self._interval = self._window / budget
         window, gap = self.limits.window, self.limits.window / budget / self.CATCH_UP
         self._departures = history.retuned([RateLimit(budget, window), RateLimit(1, gap)])
