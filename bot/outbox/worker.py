@@ -106,14 +106,20 @@ class DeliveryWorker:
     async def recover(self) -> int:
         """Resume what a previous run left in `sending` (call once, before delivering)."""
         items = await self.outbox.recover(list(self.targets), self.clock.now())
-        for item in items:
-            log.warning(
-                "resuming item %s (%s → %s) left in sending%s",
-                item.id,
-                item.key,
-                item.target,
-                "" if self.targets[item.target].idempotent else "; it may show up twice",
-            )
+        if not items:
+            return 0
+        # One line, not one per item: a crash in a broadcast leaves a whole claimed batch.
+        exposed = [item for item in items if not self.targets[item.target].idempotent]
+        keys = ", ".join(sorted({item.key for item in items}))
+        log.warning(
+            "resuming %d item(s) left in sending (%s)%s",
+            len(items),
+            keys,
+            f"; at most {min(len(exposed), self.recorder.unrecorded_limit)} of them may show "
+            "up twice (sent but not recorded)"
+            if exposed
+            else "",
+        )
         return len(items)
 
     async def deliver_due(self) -> int:

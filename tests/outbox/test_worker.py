@@ -159,6 +159,25 @@ async def test_interrupted_sends_are_resumed_exactly_on_an_idempotent_target(
     assert [o for _, o, _ in await outbox.attempts(items[0].id)] == ["interrupted", "sent"]
 
 
+async def test_resuming_a_claimed_batch_says_so_in_one_line_with_the_duplicate_bound(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(T0)
+    targets = [ScriptedTarget(clock, f"chat:{n}") for n in range(30)]
+    outbox = Outbox(store)
+    ids = await outbox.enqueue(Post("x"), [t.name for t in targets], "2027:opening", T0)
+    for item_id in ids:  # a previous run claimed the whole broadcast and was killed
+        assert await outbox.claim(item_id)
+    worker = DeliveryWorker(outbox, targets, clock, sleep=clock.sleep, unrecorded_limit=8)
+    with caplog.at_level("WARNING", logger="bot.outbox.worker"):
+        assert await worker.recover() == 30
+    (line,) = caplog.messages
+    assert line == (
+        "resuming 30 item(s) left in sending (2027:opening); at most 8 of them may show up "
+        "twice (sent but not recorded)"
+    )
+
+
 async def test_run_sleeps_until_the_next_due_item_and_stops_on_request(store: Store) -> None:
     clock = ManualClock(T0)
     target = ScriptedTarget(clock)
