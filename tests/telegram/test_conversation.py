@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from bot import texts
-from bot.connectors.telegram import TelegramConnector
+from bot.connectors.telegram import TelegramConnector, start
+from bot.connectors.telegram.api import make_bot
+from bot.connectors.telegram.delivery import TelegramDelivery
+from bot.connectors.telegram.pacing import TelegramLimits
+from bot.core import Core
 from bot.store.store import Store
 from tests.fakes.telegram_server import FakeTelegram
+from tests.manual_clock import ManualClock
+from tests.telegram.conftest import FAST, settings_for
 
 CONTACT = 1001
 
@@ -118,3 +125,36 @@ async def test_text_is_escaped_for_html(fake: FakeTelegram, connector: TelegramC
     reply = await ask(fake, "/faq <b>bonjour</b> & <script>")
     assert reply["text"]  # the fake refuses unescaped HTML with a 400: it got through
     assert all(call.status == 200 for call in fake.method_calls("sendMessage"))
+
+
+async def test_replies_wait_out_a_429_earned_by_an_announcement(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    """Replies and announcements leave through one pacer: Telegram counts them together."""
+    delivery = TelegramDelivery(
+        make_bot(fake.token, fake.url),
+        store,
+        clock,
+        limits=TelegramLimits(scale=10),
+        sleep=clock.sleep,
+    )
+    departed = await delivery.pacer.acquire()
+    delivery.pacer.throttled(2.0, departed)  # an announcement was refused: retry after 2 s
+    resume = clock.now() + dt.timedelta(seconds=2)
+    running = await start(
+        settings_for(fake),
+        core,
+        store,
+        clock,
+        sleep=clock.sleep,
+        timeouts=FAST,
+        pacer=delivery.pacer,
+    )
+    try:
+        await fake.wait_for(running.ready.is_set)
+        reply = await ask(fake, "comment candidater ?")
+        assert "candidat" in reply["text"].casefold()
+        assert clock.now() >= resume
+    finally:
+        await running.stop()
+        await delivery.aclose()
