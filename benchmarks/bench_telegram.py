@@ -125,12 +125,13 @@ async def broadcast(
     worker = DeliveryWorker(outbox, await delivery.targets(), clock)
     delivery.attach(worker)
     await outbox.enqueue(Post("Les candidatures sont ouvertes !"), ["telegram"], "bench", now)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await worker.drain()
     while (wait := await worker.seconds_to_next()) is not None:
         await asyncio.sleep(wait)
         await worker.drain()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     counts = await progress(outbox, "bench")
     (line,) = [p for p in await broadcast_progress(store, key="bench") if p.targets != "telegram"]
     await delivery.aclose()
@@ -148,6 +149,8 @@ async def broadcast(
         "429": seen["429"],
         "in doubt": line.in_doubt,
         "duplicates": seen["duplicates"],
+        "bot cpu": cpu / elapsed,
+        "budget": delivery.pacer.budget,
     }
 
 
@@ -219,6 +222,8 @@ async def main() -> None:
         ("429 responses", "429", "{:.0f}"),
         ("sends in doubt", "in doubt", "{:.0f}"),
         ("duplicates received", "duplicates", "{:.0f}"),
+        ("pacer budget at the end (of 30 per window)", "budget", "{:.0f}"),
+        ("bot CPU time ÷ duration (cores busy)", "bot cpu", "{:.2f}"),
     ]
     for label, field, shape in rows:
         table.add_row(label, *(shape.format(result[field]) for result in results))
