@@ -31,7 +31,7 @@ from rich.table import Table
 import bot.connectors.telegram  # noqa: F401  (sets PTB_TIMEDELTA before PTB is used)
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.connectors.telegram import start
+from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery, progress
 from bot.connectors.telegram.pacing import TelegramLimits
@@ -165,7 +165,7 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
         subscribe_platforms=frozenset({"telegram"}),
     )
     fake.flood.enabled = False  # one user asks everything: measure the bot, not the limits
-    connector = await start(settings, core, store, clock)
+    connector = await TelegramConnector(settings, core, store, clock).start()
     await fake.wait_for(connector.ready.is_set)
     latencies = []
     for n in range(questions):

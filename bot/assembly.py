@@ -125,16 +125,16 @@ async def start_connectors(
     from bot.connectors.mastodon.runtime import start as start_mastodon
 
     if platforms.telegram is not None:
-        from bot.connectors.telegram import start as start_telegram
+        from bot.connectors.telegram import TelegramConnector
 
-        telegram = await start_telegram(
+        telegram = await TelegramConnector(
             settings,
             core,
             store,
             clock,
             on_subscribed=platforms.telegram.subscribed,
             pacer=platforms.telegram.pacer,
-        )
+        ).start()
         platforms.stoppers.append(telegram.stop)
     mastodon = await start_mastodon(settings, core, store, clock)
     if mastodon is not None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from bot.connectors.telegram import TelegramConnector, Timeouts, start
+from bot.connectors.telegram import TelegramConnector, Timeouts
 from bot.core import Core
 from bot.faq.engine import FaqEngine
 from bot.store.store import Store
@@ -57,7 +57,9 @@ def settings_for(fake: FakeTelegram, **overrides: object) -> Settings:
 async def connector(
     fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
 ) -> AsyncIterator[TelegramConnector]:
-    running = await start(settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    running = await TelegramConnector(
+        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
     try:
         await fake.wait_for(running.ready.is_set)
         yield running

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot import texts
-from bot.connectors.telegram import TelegramConnector, start
+from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery
 from bot.connectors.telegram.pacing import TelegramLimits
@@ -141,7 +141,7 @@ async def test_replies_wait_out_a_429_earned_by_an_announcement(
     departed = await delivery.pacer.acquire()
     delivery.pacer.throttled(2.0, departed)  # an announcement was refused: retry after 2 s
     resume = clock.now() + dt.timedelta(seconds=2)
-    running = await start(
+    running = await TelegramConnector(
         settings_for(fake),
         core,
         store,
@@ -149,7 +149,7 @@ async def test_replies_wait_out_a_429_earned_by_an_announcement(
         sleep=clock.sleep,
         timeouts=FAST,
         pacer=delivery.pacer,
-    )
+    ).start()
     try:
         await fake.wait_for(running.ready.is_set)
         reply = await ask(fake, "comment candidater ?")

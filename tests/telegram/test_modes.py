@@ -8,7 +8,7 @@ import logging
 import aiohttp
 import pytest
 
-from bot.connectors.telegram import start
+from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.redact import MASK
 from bot.connectors.telegram.webhook import PATH, SECRET_HEADER
 from bot.core import Core
@@ -23,7 +23,9 @@ CONTACT = 1234
 async def test_a_restart_neither_skips_nor_reanswers(
     fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
 ) -> None:
-    first = await start(settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    first = await TelegramConnector(
+        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
     answered = fake.say(CONTACT, "comment candidater ?")
     await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
     await fake.wait_for(lambda: first.feed.last == answered["update_id"])
@@ -31,7 +33,9 @@ async def test_a_restart_neither_skips_nor_reanswers(
 
     fake.push(answered)  # Telegram never heard the confirmation: it sends the update again
     fake.say(CONTACT, "la candidature est-elle gratuite ?")  # arrived while we were down
-    second = await start(settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    second = await TelegramConnector(
+        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
     try:
         await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 2)
         await fake.wait_for(lambda: second.stats["processed"] == 1)
@@ -51,7 +55,9 @@ async def test_webhook_mode_accepts_only_telegram(
         telegram_webhook_port=0,
         telegram_webhook_secret="s3cret-s3cret",
     )
-    connector = await start(settings, core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    connector = await TelegramConnector(
+        settings, core, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
     try:
         await fake.wait_for(connector.ready.is_set)
         assert fake.webhook is not None
@@ -98,7 +104,9 @@ async def test_a_bad_token_or_an_unreachable_api_is_retried_with_one_line_each(
         else {"telegram_api_url": "http://127.0.0.1:9"}  # nothing listens on the discard port
     )
     settings = settings_for(fake, **overrides)
-    connector = await start(settings, core, store, clock, sleep=clock.sleep, timeouts=FAST)
+    connector = await TelegramConnector(
+        settings, core, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
     try:
         await fake.wait_for(lambda: len(clock.slept) >= 4)
     finally:
@@ -120,18 +128,18 @@ async def test_the_token_never_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # httpx logs every URL at INFO, httpcore more at DEBUG
-    connector = await start(
+    connector = await TelegramConnector(
         settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
-    )
+    ).start()
     wrong = "777:another-secret-token-xyz"
-    rejected = await start(
+    rejected = await TelegramConnector(
         settings_for(fake, telegram_token=wrong),
         core,
         store,
         clock,
         sleep=clock.sleep,
         timeouts=FAST,
-    )
+    ).start()
     try:
         fake.say(CONTACT, "comment candidater ?")
         await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)

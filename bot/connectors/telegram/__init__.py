@@ -1,8 +1,8 @@
 """Telegram: answer contacts in chat, manage subscribers, deliver announcements within limits.
 
-Entry points: `start(settings, core, store, clock)` runs the conversation side in the background
-and returns a stoppable `TelegramConnector`; `delivery(settings, store, clock)` builds the outbox
-targets (the configured channel and every /abonner subscriber).
+Entry points: `await TelegramConnector(settings, core, store, clock).start()` runs the
+conversation side in the background and returns it, stoppable; `delivery(settings, store,
+clock)` builds the outbox targets (the configured channel and every /abonner subscriber).
 """
 
 import os
@@ -12,6 +12,6 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.connectors.telegram.api import Timeouts
-from bot.connectors.telegram.connector import TelegramConnector, start
+from bot.connectors.telegram.connector import TelegramConnector
 
-__all__ = ["TelegramConnector", "Timeouts", "start"]
+__all__ = ["TelegramConnector", "Timeouts"]

@@ -58,8 +58,10 @@ class TelegramConnector:
         on_subscribed: Callable[[str], None] | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        """`pacer`: the one the delivery side uses, so that replies and announcements share
-        the bot's global budget (a connector alone paces its replies by itself)."""
+        """`on_subscribed(chat_id)` is told of each new /abonner (the delivery side registers
+        the chat's outbox target with it). `pacer`: the one the delivery side uses, so that
+        replies and announcements share the bot's global budget (a connector alone paces its
+        replies by itself)."""
         self.settings = settings
         self.sleep = sleep
         self.timeouts = timeouts
@@ -92,9 +94,11 @@ class TelegramConnector:
         secret = settings.telegram_webhook_secret
         self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
 
-    async def start(self) -> None:
+    async def start(self) -> TelegramConnector:
+        """Start answering in the background; `await connector.stop()` to end."""
         await self.feed.load()
         self._task = asyncio.create_task(self._run(), name="telegram-connector")
+        return self
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop receiving. A batch being processed is finished (its replies sent, the cursor
@@ -174,33 +178,3 @@ class TelegramConnector:
             "flood_ignored": self.flood.ignored,
             "poll_failures": self.poller.failures,
         }
-
-
-async def start(
-    settings: Settings,
-    core: Core,
-    store: Store,
-    clock: Clock,
-    *,
-    sleep: Sleep = asyncio.sleep,
-    timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    on_subscribed: Callable[[str], None] | None = None,
-    pacer: Pacer | None = None,
-) -> TelegramConnector:
-    """Start answering on Telegram in the background; `await connector.stop()` to end.
-
-    `on_subscribed(chat_id)` is told of each new /abonner (the delivery side registers the
-    chat's outbox target with it).
-    """
-    connector = TelegramConnector(
-        settings,
-        core,
-        store,
-        clock,
-        sleep=sleep,
-        timeouts=timeouts,
-        on_subscribed=on_subscribed,
-        pacer=pacer,
-    )
-    await connector.start()
-    return connector
