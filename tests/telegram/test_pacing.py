@@ -8,6 +8,9 @@ import datetime as dt
 import itertools
 import math
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.connectors.telegram.pacing import Pacer, TelegramLimits
 from tests.manual_clock import ManualClock
 
@@ -145,3 +148,40 @@ async def test_a_429_at_a_low_rate_is_about_one_chat_not_the_budget() -> None:
     pacer.throttled(3.0, departed)
     assert pacer.budget == BUDGET
     assert pacer.throttles == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("send"), st.floats(0, 3)),  # a stall, then a message
+            st.tuples(st.just("refused"), st.floats(0.01, 2)),  # the last one got a 429
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_whatever_happens_no_second_holds_more_than_the_budget(
+    steps: list[tuple[str, float]],
+) -> None:
+    clock = ManualClock(T0)
+    pacer = Pacer(TelegramLimits(), clock, clock.sleep)
+    moments: list[dt.datetime] = []
+    blocks: list[tuple[dt.datetime, dt.datetime]] = []
+
+    async def play() -> None:
+        for kind, value in steps:
+            if kind == "send":
+                clock.advance(value * (1 / 29) * 10)  # up to ten slots of stall
+                moments.append(await pacer.acquire())
+            elif moments:
+                pacer.throttled(value, moments[-1])
+                blocks.append((clock.now(), clock.now() + dt.timedelta(seconds=value)))
+
+    asyncio.run(play())
+    assert moments == sorted(moments)
+    if moments:
+        assert most_in_one_second(moments) <= BUDGET
+    assert all(gap >= 1 / BUDGET / Pacer.CATCH_UP - 1e-5 for gap in gaps(moments))
+    assert not [m for m in moments for start, end in blocks if start < m < end]
+    assert math.ceil(Pacer.LEAST * BUDGET) <= pacer.budget <= BUDGET
