@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.connectors.mastodon.answer import MentionAnswerer
+from bot.connectors.mastodon.answer import PICK_HINT, MentionAnswerer
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import html_to_text
 from bot.core import Core
@@ -118,3 +118,48 @@ async def test_unanswered_questions_are_logged_for_the_corpus(
     await answerer(account, engine, store, clock).poll_once()
     (summary,) = await store.most_unanswered()
     assert "couleur du ciel" in summary.question
+
+
+async def test_a_number_in_reply_to_the_suggestions_gets_that_answer(
+    world: World, alice: Json, engine: FaqEngine
+) -> None:
+    fake, bot_account, account, clock, store = world.parts()
+    question = fake.post_as("alice-token", "@tnl niveau")
+    bot = answerer(account, engine, store, clock)
+    assert await bot.poll_once() == 1
+    (suggestions,) = replies_to(fake, bot_account, question)
+    offered = html_to_text(suggestions["content"])
+    assert offered.endswith(PICK_HINT)
+    first, second = engine.answer("niveau", clock.now(), can_subscribe=False).suggestions[:2]
+    assert f"2. {second.question}" in offered
+
+    pick = fake.post_as("alice-token", "@tnl 2", in_reply_to_id=suggestions["id"])
+    clock.advance(30)
+    assert await answerer(account, engine, store, clock).poll_once() == 1  # nothing remembered
+    (answer,) = replies_to(fake, bot_account, pick)
+    text = html_to_text(answer["content"])
+    wanted = engine.answer_entry(second.entry, clock.now(), can_subscribe=False).text
+    other = engine.answer_entry(first.entry, clock.now(), can_subscribe=False).text
+    assert wanted.split("\n")[0] in text
+    assert other.split("\n")[0] not in text
+    assert PICK_HINT not in text
+
+
+async def test_a_number_out_of_range_or_not_after_suggestions_is_a_question(
+    world: World, alice: Json, engine: FaqEngine
+) -> None:
+    fake, bot_account, account, clock, store = world.parts()
+    question = fake.post_as("alice-token", "@tnl niveau")
+    bot = answerer(account, engine, store, clock)
+    await bot.poll_once()
+    (suggestions,) = replies_to(fake, bot_account, question)
+    too_far = fake.post_as("alice-token", "@tnl 9", in_reply_to_id=suggestions["id"])
+    alone = fake.post_as("alice-token", "@tnl 2")
+    odd = fake.post_as("alice-token", "@tnl ²", in_reply_to_id=suggestions["id"])
+    assert await bot.poll_once() == 3
+    for status, text in ((too_far, "9"), (alone, "2"), (odd, "²")):
+        (reply,) = replies_to(fake, bot_account, status)
+        as_a_question = engine.answer(text, clock.now(), can_subscribe=False).text
+        assert html_to_text(reply["content"]).startswith(
+            f"@alice {as_a_question.split(chr(10))[0]}"
+        )

@@ -24,19 +24,20 @@ from typing import Any
 
 from mastodon import Mastodon
 from mastodon.errors import MastodonError
-from mastodon.return_types import Account, Notification, Status
+from mastodon.return_types import Account, Context, Notification, Status
 
 from bot.clock import Clock
 from bot.connectors.mastodon.client import MastodonClient, Throttled
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import question_of, split_thread
-from bot.core import Core, Incoming
+from bot.core import Core, Incoming, Reply
 from bot.store.store import Store
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
 PAGE = 40
+PICK_HINT = "Répondez à ce message par le numéro de votre question."
 FIRST_RUN_HORIZON = dt.timedelta(hours=24)  # on the very first poll, older mentions are history
 WANTED_POLICY = {
     "for_not_following": "accept",
@@ -120,18 +121,20 @@ class MentionAnswerer:
         if status is None or author.bot or author.id == self.me.id:
             self.ignored += 1
             return False
-        if await self._already_answered(status):
+        context = await self.client.call(lambda api: api.status_context(status.id))
+        if self._answered_in(context, status):
             self.ignored += 1
             return False
         question = question_of(status.content)
         incoming = Incoming("mastodon", str(status.id), author.acct, question)
-        reply = self.core.handle(incoming)
+        reply = self._picked(context, status, incoming) or self.core.handle(incoming)
         if reply.answer is not None and reply.answer.unanswered:
             await self.store.log_unanswered(
                 question, reply.answer.score, self.clock.now(), platform="mastodon"
             )
+        text = f"{reply.text}\n\n{PICK_HINT}" if reply.suggestions else reply.text
         mention = f"@{author.acct} "
-        parts = split_thread(reply.text, self.max_characters, reserved=len(mention))
+        parts = split_thread(text, self.max_characters, reserved=len(mention))
         previous: Any = status.id
         for index, text in enumerate(parts):
             key = f"reply:{self.account.name}:{status.id}:{index}"
@@ -142,14 +145,35 @@ class MentionAnswerer:
         self.answered += 1
         return True
 
-    async def _already_answered(self, status: Status) -> bool:
+    def _answered_in(self, context: Context, status: Status) -> bool:
         assert self.me is not None
-        me_id = self.me.id
-        context = await self.client.call(lambda api: api.status_context(status.id))
         return any(
-            reply.account.id == me_id and reply.in_reply_to_id == status.id
+            reply.account.id == self.me.id and reply.in_reply_to_id == status.id
             for reply in context.descendants
         )
+
+    def _picked(self, context: Context, status: Status, incoming: Incoming) -> Reply | None:
+        """« 2 » in reply to the bot's suggestions: the answer to the second one. Nothing is
+        remembered between polls: the suggestions are those the question above still gets."""
+        assert self.me is not None
+        number = incoming.text.strip().rstrip(".")
+        if (
+            not (number.isdecimal() and len(number) <= 2)
+            or status.in_reply_to_account_id != self.me.id
+        ):
+            return None
+        above = {str(ancestor.id): ancestor for ancestor in context.ancestors}
+        ours = above.get(str(status.in_reply_to_id))
+        while ours is not None and ours.account.id == self.me.id:  # a thread of ours: its top
+            ours = above.get(str(ours.in_reply_to_id))
+        if ours is None:
+            return None
+        asked = self.core.handle(
+            Incoming("mastodon", str(ours.id), incoming.user_id, question_of(ours.content))
+        )
+        if not 1 <= int(number) <= len(asked.suggestions):
+            return None
+        return self.core.choose(incoming, asked.suggestions[int(number) - 1].entry)
 
     async def _accept_requests(self) -> int:
         """Fallback when the policy stays at "filter": accept each pending request and answer
