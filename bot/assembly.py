@@ -133,6 +133,7 @@ async def start_connectors(
             store,
             clock,
             on_subscribed=platforms.telegram.subscribed,
+            on_deferred=platforms.telegram.defer,
             pacer=platforms.telegram.pacer,
         ).start()
         platforms.stoppers.append(telegram.stop)

@@ -81,7 +81,8 @@ class FakeTelegram:
     # What tests drive ----------------------------------------------------------------------
 
     def fail_next(self, method: str, kind: str, times: int = 1) -> None:
-        """kind: "500", "502" (error before any effect) or "timeout" (effect, then no answer)."""
+        """kind: "500", "502" (error before any effect), "timeout" (effect, then no answer) or
+        "429:N" (flood control, retry after N seconds, whatever the limits)."""
         self.faults[method].extend([kind] * times)
 
     def push(self, update: Json) -> Json:
@@ -143,6 +144,11 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return self._answer(call, tg.error(401, "Unauthorized"), 401)
         fault = self.faults[method].popleft() if self.faults[method] else None
+        if fault is not None and fault.startswith("429:"):
+            self.rate_limited += 1
+            wait = int(fault.removeprefix("429:"))
+            body = tg.error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+            return self._answer(call, body, 429)
         if fault in ("500", "502"):
             description = "Internal Server Error" if fault == "500" else "Bad Gateway"
             return self._answer(call, tg.error(int(fault), description), int(fault))

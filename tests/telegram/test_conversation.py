@@ -12,6 +12,9 @@ from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery
 from bot.connectors.telegram.pacing import TelegramLimits
 from bot.core import Core
+from bot.outbox import State
+from bot.outbox.queue import Outbox
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.fakes.telegram_server import FakeTelegram
 from tests.manual_clock import ManualClock
@@ -155,6 +158,53 @@ async def test_replies_wait_out_a_429_earned_by_an_announcement(
         reply = await ask(fake, "comment candidater ?")
         assert "candidat" in reply["text"].casefold()
         assert clock.now() >= resume
+    finally:
+        await running.stop()
+        await delivery.aclose()
+
+
+async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    delivery = TelegramDelivery(
+        make_bot(fake.token, fake.url),
+        store,
+        clock,
+        limits=TelegramLimits(scale=10),
+        sleep=clock.sleep,
+    )
+    outbox = Outbox(store)
+    worker = DeliveryWorker(outbox, await delivery.targets(), clock, sleep=clock.sleep)
+    delivery.attach(worker)
+    running = await TelegramConnector(
+        settings_for(fake),
+        core,
+        store,
+        clock,
+        sleep=clock.sleep,
+        timeouts=FAST,
+        on_deferred=delivery.defer,
+        pacer=delivery.pacer,
+    ).start()
+    try:
+        await fake.wait_for(running.ready.is_set)
+        fake.fail_next("sendMessage", "429:30")  # flood control: retry after 30 s
+        question = fake.say(CONTACT, "comment candidater ?")
+        await fake.wait_for(lambda: bool(fake.sent[CONTACT]) or bool(fake.rate_limited))
+        await fake.wait_for(lambda: running.stats["processed"] == 1)
+        (item,) = await outbox.items()
+        assert item.target == f"telegram:{CONTACT}"
+        assert item.key == f"reply:{CONTACT}:{question['message']['message_id']}"
+        assert fake.sent[CONTACT] == []
+
+        await worker.drain()
+        while (wait := await worker.seconds_to_next()) is not None:
+            await clock.sleep(wait)
+            await worker.drain()
+        (reply,) = fake.sent[CONTACT]
+        assert "candidat" in reply["text"].casefold()
+        assert "reply_markup" not in reply  # plain text: the buttons were for the moment
+        assert (await outbox.items())[0].state is State.SENT
     finally:
         await running.stop()
         await delivery.aclose()

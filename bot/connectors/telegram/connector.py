@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.connectors.telegram import texts, webhook
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_application, make_bot
-from bot.connectors.telegram.conversation import Conversation
+from bot.connectors.telegram.conversation import Conversation, Deferrer
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.connectors.telegram.flood import FloodGuard
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer
@@ -56,10 +56,12 @@ class TelegramConnector:
         sleep: Sleep = asyncio.sleep,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_subscribed: Callable[[str], None] | None = None,
+        on_deferred: Deferrer | None = None,
         pacer: Pacer | None = None,
     ) -> None:
         """`on_subscribed(chat_id)` is told of each new /abonner (the delivery side registers
-        the chat's outbox target with it). `pacer`: the one the delivery side uses, so that
+        the chat's outbox target with it); `on_deferred` takes the replies that Telegram holds
+        back for long (see `Conversation`). `pacer`: the one the delivery side uses, so that
         replies and announcements share the bot's global budget (a connector alone paces its
         replies by itself)."""
         self.settings = settings
@@ -77,6 +79,7 @@ class TelegramConnector:
             flood=self.flood,
             pacer=pacer or Pacer(DEFAULT_LIMITS, clock, sleep),
             on_subscribed=on_subscribed,
+            on_deferred=on_deferred,
         )
         self.conversation.install(self.application)
         self.feed = UpdateFeed(self.application, store, clock)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 from telegram import Bot, Chat, Message, MessageEntity, ReplyParameters, Update
@@ -32,8 +33,17 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 SUBSCRIPTION_COMMANDS = frozenset({"abonner", "desabonner"})
 KNOWN_COMMANDS = frozenset({"start", "help"} | {c.name for c in COMMANDS}) | SUBSCRIPTION_COMMANDS
-MAX_REPLY_WAIT = 5.0  # a reply delayed longer than this by a 429 is dropped, not queued
+MAX_REPLY_WAIT = 5.0  # a reply delayed longer than this by a 429 goes to the outbox
+Deferrer = Callable[[str, str, str], Awaitable[None]]  # (chat, text, key): send it later
 Context = ContextTypes.DEFAULT_TYPE
+
+
+class FloodControl(Exception):
+    """Telegram will not take this reply before `wait` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"flood control, retry after {wait:g} s")
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -54,13 +64,17 @@ class Conversation:
         flood: FloodGuard,
         pacer: Pacer,
         on_subscribed: Callable[[str], None] | None = None,
+        on_deferred: Deferrer | None = None,
     ) -> None:
+        """`on_deferred(chat, text, key)` takes a reply Telegram will not accept for a while
+        (the outbox delivers it, without its buttons); without it such a reply is dropped."""
         self.core = core
         self.store = store
         self.clock = clock
         self.flood = flood
         self.pacer = pacer
         self.on_subscribed = on_subscribed
+        self.on_deferred = on_deferred
         self._asked: collections.OrderedDict[tuple[int, int], Asked] = collections.OrderedDict()
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -193,18 +207,34 @@ class Conversation:
         last: Message | None = None
         for index, chunk in enumerate(chunks):
             final = index == len(chunks) - 1
-            last = await self._send_one(
-                bot,
-                chat.id,
-                chunk,
-                markup if final else None,
-                ReplyParameters(quoted.message_id, allow_sending_without_reply=True)
-                if quoted is not None and index == 0
-                else None,
-            )
+            try:
+                last = await self._send_one(
+                    bot,
+                    chat.id,
+                    chunk,
+                    markup if final else None,
+                    ReplyParameters(quoted.message_id, allow_sending_without_reply=True)
+                    if quoted is not None and index == 0
+                    else None,
+                )
+            except FloodControl as flood:
+                await self._defer(chat.id, chunks[index:], to, flood.wait)
+                return None
             if last is None:
                 return None
         return last
+
+    async def _defer(
+        self, chat_id: int, chunks: list[str], to: Message | None, wait: float
+    ) -> None:
+        """A reply Telegram holds back for long: queued in the outbox (as plain text, keyed by
+        the question so that handling the update again does not queue it twice)."""
+        if self.on_deferred is None or to is None:
+            log.warning("reply to chat %s dropped: flood control (%.3g s)", chat_id, wait)
+            return
+        text = "\n\n".join(unescape(chunk) for chunk in chunks)
+        await self.on_deferred(str(chat_id), text, f"reply:{chat_id}:{to.message_id}")
+        log.warning("reply to chat %s queued in the outbox: flood control (%.3g s)", chat_id, wait)
 
     async def _send_one(
         self,
@@ -228,8 +258,7 @@ class Conversation:
                 wait = seconds(error.retry_after)
                 self.pacer.throttled(wait, departed)  # the second attempt waits it out there
                 if attempt == 2 or wait > MAX_REPLY_WAIT:
-                    log.warning("reply to chat %s dropped: flood control (%.3g s)", chat_id, wait)
-                    return None
+                    raise FloodControl(wait) from error
             except Forbidden as error:
                 log.info("chat %s refuses our messages: %s", chat_id, error.message)
                 return None

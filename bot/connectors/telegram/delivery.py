@@ -207,6 +207,14 @@ class TelegramDelivery:
                 self.on_new_target(existing)
         return existing
 
+    async def defer(self, chat: str, text: str, key: str) -> None:
+        """A conversation reply Telegram holds back for long: the chat's outbox target delivers
+        it once Telegram allows (the worker and the pacer wait out the 429)."""
+        await self.outbox.enqueue(Post(text), [PREFIX + chat], key, self.clock.now())
+        self.target(chat)
+        if self.on_new_items is not None:
+            self.on_new_items()
+
     def subscribed(self, chat: str) -> None:
         """A new /abonner: its target exists before the next broadcast reaches it."""
         self.target(chat)
