@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bot import texts
@@ -130,10 +132,12 @@ async def test_text_is_escaped_for_html(fake: FakeTelegram, connector: TelegramC
     assert all(call.status == 200 for call in fake.method_calls("sendMessage"))
 
 
-async def test_replies_wait_out_a_429_earned_by_an_announcement(
+@contextlib.asynccontextmanager
+async def wired(
     fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
-) -> None:
-    """Replies and announcements leave through one pacer: Telegram counts them together."""
+) -> AsyncIterator[tuple[TelegramDelivery, TelegramConnector]]:
+    """The connector wired to the delivery side as `tnl-bot run` does: one pacer for both,
+    replies that Telegram holds back go to the outbox."""
     delivery = TelegramDelivery(
         make_bot(fake.token, fake.url),
         store,
@@ -141,41 +145,6 @@ async def test_replies_wait_out_a_429_earned_by_an_announcement(
         limits=TelegramLimits(scale=10),
         sleep=clock.sleep,
     )
-    departed = await delivery.pacer.acquire()
-    delivery.pacer.throttled(2.0, departed)  # an announcement was refused: retry after 2 s
-    resume = clock.now() + dt.timedelta(seconds=2)
-    running = await TelegramConnector(
-        settings_for(fake),
-        core,
-        store,
-        clock,
-        sleep=clock.sleep,
-        timeouts=FAST,
-        pacer=delivery.pacer,
-    ).start()
-    try:
-        await fake.wait_for(running.ready.is_set)
-        reply = await ask(fake, "comment candidater ?")
-        assert "candidat" in reply["text"].casefold()
-        assert clock.now() >= resume
-    finally:
-        await running.stop()
-        await delivery.aclose()
-
-
-async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
-) -> None:
-    delivery = TelegramDelivery(
-        make_bot(fake.token, fake.url),
-        store,
-        clock,
-        limits=TelegramLimits(scale=10),
-        sleep=clock.sleep,
-    )
-    outbox = Outbox(store)
-    worker = DeliveryWorker(outbox, await delivery.targets(), clock, sleep=clock.sleep)
-    delivery.attach(worker)
     running = await TelegramConnector(
         settings_for(fake),
         core,
@@ -188,9 +157,34 @@ async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
     ).start()
     try:
         await fake.wait_for(running.ready.is_set)
+        yield delivery, running
+    finally:
+        await running.stop()
+        await delivery.aclose()
+
+
+async def test_replies_wait_out_a_429_earned_by_an_announcement(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    """Replies and announcements leave through one pacer: Telegram counts them together."""
+    async with wired(fake, core, store, clock) as (delivery, _):
+        departed = await delivery.pacer.acquire()
+        delivery.pacer.throttled(2.0, departed)  # an announcement was refused: retry after 2 s
+        resume = clock.now() + dt.timedelta(seconds=2)
+        reply = await ask(fake, "comment candidater ?")
+        assert "candidat" in reply["text"].casefold()
+        assert clock.now() >= resume
+
+
+async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
+    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+) -> None:
+    async with wired(fake, core, store, clock) as (delivery, running):
+        outbox = Outbox(store)
+        worker = DeliveryWorker(outbox, await delivery.targets(), clock, sleep=clock.sleep)
+        delivery.attach(worker)
         fake.fail_next("sendMessage", "429:30")  # flood control: retry after 30 s
         question = fake.say(CONTACT, "comment candidater ?")
-        await fake.wait_for(lambda: bool(fake.sent[CONTACT]) or bool(fake.rate_limited))
         await fake.wait_for(lambda: running.stats["processed"] == 1)
         (item,) = await outbox.items()
         assert item.target == f"telegram:{CONTACT}"
@@ -205,6 +199,3 @@ async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
         assert "candidat" in reply["text"].casefold()
         assert "reply_markup" not in reply  # plain text: the buttons were for the moment
         assert (await outbox.items())[0].state is State.SENT
-    finally:
-        await running.stop()
-        await delivery.aclose()
