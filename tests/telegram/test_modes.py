@@ -127,7 +127,7 @@ async def test_the_token_never_reaches_the_logs(
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # httpx logs every URL at INFO, httpcore more at DEBUG
+    caplog.set_level(logging.DEBUG)  # PTB logs the Bot API URL (token included) at DEBUG
     connector = await TelegramConnector(
         settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
@@ -150,7 +150,7 @@ async def test_the_token_never_reaches_the_logs(
     text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
     assert fake.token not in text
     assert wrong not in text
-    assert MASK in text  # the request URLs were logged, masked
+    assert MASK in text  # the Bot API URL was logged, masked
     assert (
         "settings" not in text or "SecretStr" in text or fake.token not in str(settings_for(fake))
     )
