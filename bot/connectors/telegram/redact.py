@@ -3,9 +3,9 @@
 The Bot API puts the token in the URL path (`/bot<token>/sendMessage`): PTB logs that URL at
 DEBUG, some aiohttp errors quote it (and httpx, if PTB's default request class is ever used
 again, logs every request URL at INFO); PTB's `InvalidToken` message quotes the token. A filter
-on one logger would
-miss records of its children and of handlers configured later, so the redaction is done where
-every record is born: a wrapper around the logging record factory, installed once per secret.
+on one logger would miss records of its children and of handlers configured later, so the
+redaction is done where every record is born: a wrapper around the logging record factory,
+installed once per secret.
 """
 
 from __future__ import annotations
