@@ -55,6 +55,18 @@ class TelegramBot(ExtBot[None]):
         )
         return result if isinstance(result, list) else []
 
+    async def send_raw(self, chat_id: int | str, text: str) -> tuple[int, int]:
+        """sendMessage in HTML mode for a broadcast, answering (chat id, message id) only.
+
+        `send_message` builds a whole `Message` from each answer: on a 10,000-chat broadcast
+        that was an eighth of the event loop's time, for two numbers. Errors are the same
+        (RetryAfter, Forbidden, ChatMigrated…): they are raised before the answer is parsed."""
+        data: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+        result = await self._post("sendMessage", data)
+        if not isinstance(result, dict):
+            raise TypeError(f"sendMessage answered {type(result).__name__}, not a message")
+        return int(result["chat"]["id"]), int(result["message_id"])
+
     async def release(self) -> None:
         """Close the HTTP clients, even if `initialize` (getMe) never succeeded: `shutdown`
         skips a bot whose requests were never initialised, and would leak their sockets.

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -101,7 +100,7 @@ class ChatTarget:
         departed = await d.pacer.acquire()
         chat_id = int(self.chat) if self.chat.lstrip("-").isdigit() else self.chat
         try:
-            message = await d.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            chat, message_id = await d.bot.send_raw(chat_id, text)
         except RetryAfter as error:
             wait = seconds(error.retry_after)
             d.stats.rate_limited += 1
@@ -124,7 +123,7 @@ class ChatTarget:
             raise d.doubt(self.chat, error) from error
         except TelegramError as error:  # 401 (token revoked) and the like: worth another try
             raise RetryableError(f"{type(error).__name__}: {error.message}") from error
-        return f"{message.chat.id}:{message.message_id}"
+        return f"{chat}:{message_id}"
 
 
 class BroadcastTarget:
