@@ -70,6 +70,10 @@ class RateLimiter:
         if len(self._sent) > 2 * self._longest:
             del self._sent[: len(self._sent) - self._longest]
 
+    def last(self) -> dt.datetime | None:
+        """The latest publication recorded, if any."""
+        return self._sent[-1] if self._sent else None
+
     def recorded_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """How many publications were recorded strictly between `start` and `end`."""
         return max(bisect.bisect_left(self._sent, end) - bisect.bisect_right(self._sent, start), 0)

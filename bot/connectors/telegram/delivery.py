@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telegram.error import (
@@ -273,7 +273,3 @@ async def progress(outbox: Outbox, key: str) -> dict[str, int]:
         if item.target.startswith(PREFIX):
             counts[item.state.value] = counts.get(item.state.value, 0) + 1
     return counts
-
-
-def chat_targets(targets: Sequence[Target]) -> list[ChatTarget]:
-    return [t for t in targets if isinstance(t, ChatTarget)]

@@ -100,7 +100,6 @@ class Pacer:
         self._window = dt.timedelta(seconds=limits.window)
         self._lock = asyncio.Lock()
         self._next = clock.now()  # the even pace's next slot
-        self._last: dt.datetime | None = None  # the last departure
         self._warm_until = clock.now()  # the half-paced first second after a pause ends then
         self._refused_at = dt.datetime.min.replace(tzinfo=dt.UTC)  # the last 429 heard of
         self._set_budget(limits.budget, RateLimiter(()))
@@ -117,7 +116,8 @@ class Pacer:
             self._grow_budget()
             while True:
                 now = self.clock.now()
-                idle = now - self._last if self._last is not None else self.COLD * 2
+                last = self._departures.last()
+                idle = now - last if last is not None else self.COLD * 2
                 if idle > self._window:  # nothing to catch up after a pause
                     self._next = max(self._next, now)
                 if idle > self.COLD:
@@ -129,7 +129,6 @@ class Pacer:
                 await self.sleep((leave - now).total_seconds())
             warming = 2 if now < self._warm_until else 1
             self._next = slot + self._interval * warming
-            self._last = now
             self._departures.record(now)
             return now
 
