@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.datafile import DataFileError, Problem
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.faq.corpus import Corpus
     from bot.faq.engine import FaqEngine
     from scheduler.campaign import Campaign
@@ -119,18 +120,42 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
-    from rich.console import Console
+    import asyncio
 
     from bot.clock import FixedClock, SystemClock
-    from bot.connectors.console import ConsoleChat
-    from bot.core import Core
+    from bot.config import ConfigurationError
 
     try:
         engine = _engine(args)
     except DataFileError as error:
         return _report(error, "invalid corpus or calendar, not starting")
     clock = FixedClock(args.now) if args.now is not None else SystemClock()
-    return ConsoleChat(Core(engine, clock), Console(file=out, highlight=False)).run()
+    try:
+        return asyncio.run(_chat(engine, clock, out))
+    except ConfigurationError as error:
+        print(f"tnl-bot: chat: {error}", file=sys.stderr)
+        return 2
+
+
+async def _chat(engine: FaqEngine, clock: Clock, out: TextIO) -> int:
+    """The console conversation, through the service every platform uses (and its store, so
+    that what the console is not answered shows in `tnl-bot unanswered` too)."""
+    from rich.console import Console
+
+    from bot.config import load_settings
+    from bot.connectors.console import ConsoleChat
+    from bot.conversation import ConversationService
+    from bot.conversation.flood import FloodGuard
+    from bot.store.store import Store
+
+    settings = load_settings()
+    store = await Store.open(settings.store_url())
+    try:
+        flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
+        service = ConversationService(engine, store, clock, flood=flood)
+        return await ConsoleChat(service, Console(file=out, highlight=False)).run()
+    finally:
+        await store.close()
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:

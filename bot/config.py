@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.faq.corpus import default_corpus_dir
@@ -13,7 +13,9 @@ from scheduler.campaign import default_campaign_file
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TNL_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TNL_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     corpus_dir: Path = default_corpus_dir()
     campaign: Path = default_campaign_file()
@@ -31,6 +33,18 @@ class Settings(BaseSettings):
     jsonl_idempotent: bool = True
     announcement_grace_hours: Annotated[float, Field(ge=0)] = 6.0  # later: skipped, not sent
     outbox_deadline_hours: Annotated[float, Field(gt=0)] = 24.0  # retried until then, then failed
+    # Flood guard, every platform: messages per user per minute before the polite notice, then
+    # seconds the user is ignored. (The TELEGRAM_ names are those of the first versions.)
+    flood_messages: Annotated[
+        int,
+        Field(
+            ge=1, validation_alias=AliasChoices("tnl_flood_messages", "tnl_telegram_flood_messages")
+        ),
+    ] = 20
+    flood_pause: Annotated[
+        float,
+        Field(ge=0, validation_alias=AliasChoices("tnl_flood_pause", "tnl_telegram_flood_pause")),
+    ] = 600.0
     # Mastodon: the default account ("main"); more accounts by name in a YAML file whose entries
     # name the environment variable holding each token (bot/connectors/mastodon/config.py).
     mastodon_url: str | None = None
@@ -45,8 +59,6 @@ class Settings(BaseSettings):
     telegram_webhook_host: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
-    telegram_flood_messages: int = 20  # per user per minute before the polite notice
-    telegram_flood_pause: float = 600.0  # seconds a flooding user is then ignored
 
     def store_url(self) -> str:
         from bot.store.store import default_url

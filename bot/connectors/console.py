@@ -1,7 +1,12 @@
-"""The console connector: try the bot in a terminal, with no account and no server."""
+"""The console connector: try the bot in a terminal, with no account and no server.
+
+It goes through the same `ConversationService` as every platform: what it answers, and the
+commands it offers, are those of Telegram or Mastodon, less what a terminal cannot do.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import textwrap
 from collections.abc import Callable
@@ -9,8 +14,10 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.text import Text
 
-from bot.core import Core, Incoming, Reply
+from bot.conversation import Capabilities, ConversationService, Identity, Incoming, Reply
 
+PLATFORM = "console"
+CAPABILITIES = Capabilities(pick_hint="Tapez le numéro d'une suggestion pour l'afficher.")
 QUIT_COMMANDS = frozenset({"/quitter", "/quit", "/exit", "/q"})
 WELCOME = (
     "Bienvenue ! Je suis l'assistant du label Territoire Numérique Libre.\n"
@@ -21,13 +28,21 @@ SPEAKER = "TNL › "
 
 
 class ConsoleChat:
-    """A conversation in the terminal; remembers the last suggestions so "2" picks the second."""
+    """A conversation in the terminal, as the local user `console:<name>`."""
 
-    def __init__(self, core: Core, console: Console, read: Callable[[str], str] = input) -> None:
-        self.core = core
+    def __init__(
+        self,
+        service: ConversationService,
+        console: Console,
+        read: Callable[[str], str] = input,
+        *,
+        user: str = "console",
+    ) -> None:
+        self.service = service
         self.console = console
         self.read = read
-        self._suggestions: tuple[str, ...] = ()
+        self.sender = Identity(PLATFORM, user)
+        service.add_platform(PLATFORM, CAPABILITIES)
 
     def _wrap(self, text: str) -> str:
         """Wrap on ordinary spaces only: textwrap, unlike rich, keeps « 31 mars » and the no-break
@@ -41,26 +56,17 @@ class ConsoleChat:
         body.append(self._wrap(reply.text))  # Text, not markup: no text is ever interpreted.
         self.console.print(body, soft_wrap=True)
         self.console.print()
-        self._suggestions = tuple(s.entry for s in reply.suggestions)
-        if self._suggestions:
-            self.console.print(
-                Text("Tapez le numéro d'une suggestion pour l'afficher.", style="dim")
-            )
 
-    def respond(self, line: str) -> Reply:
-        incoming = Incoming(platform="console", chat_id="console", user_id="console", text=line)
-        choice = line.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(self._suggestions):
-            return self.core.choose(incoming, self._suggestions[int(choice) - 1])
-        return self.core.handle(incoming)
+    async def respond(self, line: str) -> Reply | None:
+        return await self.service.handle(Incoming(PLATFORM, PLATFORM, self.sender, line))
 
-    def run(self) -> int:
+    async def run(self) -> int:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input())
         self.console.print(Text(WELCOME, style="bold"))
         while True:
             try:
-                line = self.read(PROMPT)
+                line = await asyncio.to_thread(self.read, PROMPT)
             except (EOFError, KeyboardInterrupt):
                 self.console.print()
                 break
@@ -68,6 +74,8 @@ class ConsoleChat:
                 break
             if not line.strip():
                 continue
-            self._show(self.respond(line))
+            reply = await self.respond(line)
+            if reply is not None:
+                self._show(reply)
         self.console.print(Text("À bientôt !", style="bold"))
         return 0

@@ -91,7 +91,11 @@ class Corpus:
     origins: Mapping[str, Origin]
 
     def entry(self, entry_id: str) -> Entry:
-        return next(e for e in self.entries if e.id == entry_id)
+        """The entry with this id; KeyError for an id the corpus lacks (a forged button)."""
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
 
 
 def default_corpus_dir() -> Path:

@@ -46,8 +46,8 @@ def settings_for(fake: FakeTelegram, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "telegram_token": fake.token,
         "telegram_api_url": fake.url,
-        "telegram_flood_messages": 20,
-        "telegram_flood_pause": 600.0,
+        "flood_messages": 20,
+        "flood_pause": 600.0,
     }
     values.update(overrides)
     return Settings.model_validate(values)  # the environment of the machine is not read

@@ -21,9 +21,9 @@ from bot.connectors.telegram import texts, webhook
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_application, make_bot
 from bot.connectors.telegram.conversation import Conversation, Deferrer
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
-from bot.connectors.telegram.flood import FloodGuard
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer
 from bot.connectors.telegram.polling import Backoff, Poller, describe
+from bot.conversation.flood import FloodGuard
 from bot.core import COMMANDS, Core
 from bot.store.store import Store
 from bot.waiting import Sleep, pause
@@ -69,9 +69,7 @@ class TelegramConnector:
         self.timeouts = timeouts
         self.bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
         self.application = make_application(self.bot)
-        self.flood = FloodGuard(
-            clock, settings.telegram_flood_messages, settings.telegram_flood_pause
-        )
+        self.flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
         self.conversation = Conversation(
             core,
             store,

@@ -22,8 +22,8 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.clock import Clock
 from bot.connectors.telegram import render, texts
 from bot.connectors.telegram.api import seconds
-from bot.connectors.telegram.flood import FloodGuard, Verdict
 from bot.connectors.telegram.pacing import Pacer
+from bot.conversation.flood import FloodGuard, Verdict
 from bot.core import COMMANDS, Core, Incoming, Reply, parse_command
 from bot.french import typography
 from bot.store.store import Store

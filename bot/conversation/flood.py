@@ -1,4 +1,4 @@
-"""Flood protection: one user cannot monopolise the bot (or its 30 messages/s budget).
+"""Flood protection: one user cannot monopolise the bot (or a platform's message budget).
 
 A user who sends more than `limit` messages in a minute gets one polite notice, then is ignored
 for `pause` seconds. Pure bookkeeping on the injected clock, so tests replay floods instantly.
