@@ -17,8 +17,8 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from bot.backoff import Backoff
 from bot.clock import Clock
 from bot.outbox.limits import Limiters
 from bot.outbox.outcome import Outcome
@@ -31,20 +31,7 @@ from bot.waiting import Sleep, pause
 log = logging.getLogger(__name__)
 
 Observer = Callable[[Outcome], None]  # told of every recorded outcome
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with "equal jitter": half the delay is fixed, half is random, so
-    retries never hammer a recovering platform in step, and never come back immediately."""
-
-    base: float = 5.0
-    factor: float = 2.0
-    ceiling: float = 3600.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        delay = min(self.ceiling, self.base * self.factor ** max(attempt - 1, 0))
-        return delay / 2 + rng.uniform(0, delay / 2)
+OUTBOX_BACKOFF = Backoff(base=5.0, factor=2.0, ceiling=3600.0)
 
 
 class DeliveryWorker:
@@ -56,7 +43,7 @@ class DeliveryWorker:
         *,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: Backoff = OUTBOX_BACKOFF,
         batch: int = 200,
         poll: float = 5.0,
         observer: Observer | None = None,
@@ -228,7 +215,7 @@ class DeliveryWorker:
             delay = max(retry_after, 0.0)
             self.rate.block(item.target, now + dt.timedelta(seconds=delay))
         else:
-            delay = self.policy.backoff(attempt, self.rng)
+            delay = self.policy.delay(attempt, self.rng)
         due = now + dt.timedelta(seconds=delay)
         if due > item.deadline:
             return self._failed(

@@ -26,6 +26,7 @@ from mastodon.errors import (
 )
 from pydantic import SecretStr
 
+from bot.backoff import Backoff
 from bot.connectors.mastodon.client import MastodonClient, Throttled, may_have_taken_effect
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.runtime import outbox_history
@@ -33,7 +34,7 @@ from bot.connectors.mastodon.target import attempt_in_doubt
 from bot.connectors.mastodon.text import html_to_text
 from bot.outbox import Post, RetryableError, State
 from bot.outbox.queue import Outbox, OutboxItem
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from tests.fakes.mastodon_entities import Json
 from tests.manual_clock import ManualClock
 from tests.mastodon.conftest import World, new_client, new_target
@@ -50,7 +51,7 @@ def worker(world: World) -> DeliveryWorker:
         world.clock,
         sleep=world.clock.sleep,
         rng=random.Random(7),
-        policy=RetryPolicy(base=5, factor=2, ceiling=600),
+        policy=Backoff(base=5, factor=2, ceiling=600),
     )
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.backoff import Backoff
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import html_to_text, status_length
 from bot.outbox import Post, RateLimit, RetryableError, State
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.manual_clock import ManualClock
 from tests.mastodon.conftest import World, new_target
@@ -29,7 +30,7 @@ def worker(
         clock,
         sleep=clock.sleep,
         rng=random.Random(7),
-        policy=RetryPolicy(base=5, factor=2, ceiling=600),
+        policy=Backoff(base=5, factor=2, ceiling=600),
     )
 
 

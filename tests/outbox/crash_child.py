@@ -12,11 +12,12 @@ import random
 import sys
 from pathlib import Path
 
+from bot.backoff import Backoff
 from bot.clock import SystemClock
 from bot.outbox import Post, RateLimit, Receipt, RetryableError, Target
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from bot.targets import JsonlTarget
 
@@ -60,7 +61,7 @@ async def deliver(url: str, directory: Path, seed: int) -> None:
         targets(directory, rng),
         SystemClock(),
         rng=rng,
-        policy=RetryPolicy(base=0.001, factor=2, ceiling=0.004),  # milliseconds, for the test
+        policy=Backoff(base=0.001, factor=2, ceiling=0.004),  # milliseconds, for the test
         unrecorded_limit=UNRECORDED,
     )
     worker.observer = report

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.backoff import Backoff
 from bot.outbox import PermanentError, Post, RateLimit, RetryableError, State
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from bot.targets import JsonlTarget
 from tests.manual_clock import ManualClock
@@ -53,7 +54,7 @@ async def test_retryable_errors_back_off_exponentially_with_seeded_jitter(store:
     target = ScriptedTarget(clock, outcomes=failures)
     outbox = Outbox(store)
     await outbox.enqueue(Post("Bonjour"), [target.name], "k", T0)
-    policy = RetryPolicy(base=10, factor=2, ceiling=60)
+    policy = Backoff(base=10, factor=2, ceiling=60)
     worker = DeliveryWorker(
         outbox, [target], clock, sleep=clock.sleep, rng=random.Random(7), policy=policy
     )
@@ -67,7 +68,7 @@ async def test_retryable_errors_back_off_exponentially_with_seeded_jitter(store:
         assert nominal / 2 <= gap <= nominal  # equal jitter: never early, never later than nominal
     assert len(set(gaps)) == 4
     # The injected random source makes the schedule reproducible.
-    assert gaps[0] == pytest.approx(policy.backoff(1, random.Random(7)), abs=1e-6)
+    assert gaps[0] == pytest.approx(policy.delay(1, random.Random(7)), abs=1e-6)
     (item,) = await outbox.items()
     assert (item.state, item.attempts, item.reason) == (State.SENT, 5, None)
     outcomes = [outcome for _, outcome, _ in await outbox.attempts(item.id)]

@@ -12,13 +12,14 @@ import random
 import sys
 
 import bot.connectors.telegram  # noqa: F401  (sets PTB_TIMEDELTA before PTB is used)
+from bot.backoff import Backoff
 from bot.clock import SystemClock
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery
 from bot.connectors.telegram.pacing import TelegramLimits
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.fakes.telegram_server import TOKEN
 
@@ -42,7 +43,7 @@ async def deliver(api_url: str, database_url: str) -> None:
         await delivery.targets(),
         clock,
         rng=random.Random(7),
-        policy=RetryPolicy(base=0.001, factor=2, ceiling=0.004),
+        policy=Backoff(base=0.001, factor=2, ceiling=0.004),
         observer=report,
         unrecorded_limit=UNRECORDED,
     )

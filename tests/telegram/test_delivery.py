@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.backoff import Backoff
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery, progress
 from bot.connectors.telegram.pacing import TelegramLimits
 from bot.outbox import Post, State
 from bot.outbox.progress import progress as broadcast_progress
 from bot.outbox.queue import Outbox
-from bot.outbox.worker import DeliveryWorker, RetryPolicy
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.fakes.telegram_limits import Limits
 from tests.fakes.telegram_server import FakeTelegram
@@ -71,7 +72,7 @@ async def rig(
         clock,
         sleep=clock.sleep,
         rng=random.Random(4),
-        policy=RetryPolicy(base=0.5, factor=2, ceiling=8),
+        policy=Backoff(base=0.5, factor=2, ceiling=8),
         # On a manual clock round trips take no time and concurrent sleeps add up instead of
         # overlapping: one chat at a time measures the pacing itself.
         concurrency=1,
