@@ -1,0 +1,62 @@
+"""Logging for the running bot, with every secret masked wherever a record comes from.
+
+Tokens travel in URLs (the Bot API puts the token in the path), libraries log URLs at DEBUG and
+quote them in errors, and a database URL carries its password. The runtime knows every secret
+(it built the settings): it installs one `Redactor` on the handlers, where every record of every
+logger ends up, instead of each connector patching logging for itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+MASK = "<secret>"
+SHORTEST = 8  # a one-letter "secret" would mask half of every line
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class Redactor(logging.Filter):
+    """Replaces each secret by a mask in a record's message, arguments and traceback."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first: a secret that contains another is masked whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= SHORTEST}, key=len, reverse=True)
+        self._formatter = logging.Formatter()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's problem; do not hide it
+            return True
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self.redact(self._formatter.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure(secrets: Iterable[str], level: int = logging.INFO) -> Redactor:
+    """Log to stderr through one handler that masks `secrets`; returns its redactor."""
+    redactor = Redactor(secrets)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    return redactor

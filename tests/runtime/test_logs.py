@@ -1,0 +1,47 @@
+"""Secrets never reach a log line, whichever logger writes it and however."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bot.runtime.logs import MASK, Redactor
+
+TOKEN = "123456:ABC-secret-token-value"
+PASSWORD = "hunter2-database"
+
+
+def logged(redactor: Redactor, write: object) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(redactor)
+    logger = logging.getLogger("tests.runtime.some.library")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert callable(write)
+        write(logger)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    return stream.getvalue()
+
+
+def test_secrets_are_masked_in_messages_arguments_and_tracebacks() -> None:
+    redactor = Redactor([TOKEN, PASSWORD, "short"])
+
+    def write(logger: logging.Logger) -> None:
+        logger.warning("GET https://api.telegram.org/bot%s/getMe failed", TOKEN)
+        logger.error("postgresql://tnl:%s@db/tnl unreachable" % PASSWORD)  # noqa: UP031
+        try:
+            raise ValueError(f"InvalidToken: {TOKEN}")
+        except ValueError:
+            logger.exception("connect failed")
+        logger.info("a short word stays")
+
+    text = logged(redactor, write)
+    assert TOKEN not in text
+    assert PASSWORD not in text
+    assert text.count(MASK) == 3
+    assert "a short word stays" in text  # too short to be treated as a secret
