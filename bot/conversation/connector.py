@@ -1,0 +1,52 @@
+"""The contract every connector keeps, so that the runtime assembles them all the same way.
+
+A connector translates between one platform (or one account of it) and the conversation service:
+it receives the platform's messages and hands them to the service, sends the replies back,
+provides the outbox targets through which announcements and broadcasts reach that platform, and
+says how it is doing. Adding a platform (Matrix, a web chat) is writing one of these and one
+line in the runtime's registry; nothing else learns of it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from bot.conversation.messages import Reply
+from bot.outbox.target import Target
+
+
+class Health(enum.Enum):
+    STARTING = "starting"  # connecting for the first time
+    UP = "up"  # receiving and able to send
+    DEGRADED = "degraded"  # running, but the platform cannot be reached right now (retrying)
+    STOPPED = "stopped"
+
+
+@runtime_checkable
+class Connector(Protocol):
+    @property
+    def name(self) -> str:
+        """`telegram`, `mastodon:main`, `console`: unique in the process."""
+        ...
+
+    @property
+    def health(self) -> Health: ...
+
+    def targets(self) -> Sequence[Target]:
+        """The outbox targets this connector publishes through (may be none)."""
+        ...
+
+    async def start(self) -> None:
+        """Start receiving in the background and return at once: an unreachable platform is
+        the connector's to retry, it never blocks or ends the rest of the bot."""
+        ...
+
+    async def send(self, conversation: str, reply: Reply) -> None:
+        """Send `reply` to a conversation of this platform (the inbound path uses it too)."""
+        ...
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop receiving; what is being handled finishes within `grace` seconds."""
+        ...
