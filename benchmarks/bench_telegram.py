@@ -35,7 +35,8 @@ from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery, progress
 from bot.connectors.telegram.pacing import TelegramLimits
-from bot.core import Core
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.outbox import Post
 from bot.outbox.progress import progress as broadcast_progress
@@ -159,13 +160,14 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
     store = await Store.open(f"sqlite+aiosqlite:///{directory / 'chat.sqlite3'}")
     settings = Settings.model_validate({"telegram_token": fake.token, "telegram_api_url": fake.url})
     clock = SystemClock()
-    core = Core(
+    service = ConversationService(
         FaqEngine.from_files(settings.corpus_dir, settings.campaign),
+        store,
         clock,
-        subscribe_platforms=frozenset({"telegram"}),
+        flood=FloodGuard(clock, settings.flood_messages, settings.flood_pause),
     )
     fake.flood.enabled = False  # one user asks everything: measure the bot, not the limits
-    connector = await TelegramConnector(settings, core, store, clock).start()
+    connector = await TelegramConnector(settings, service, store, clock).start()
     await fake.wait_for(connector.ready.is_set)
     latencies = []
     for n in range(questions):
