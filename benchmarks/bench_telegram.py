@@ -302,7 +302,7 @@ async def main() -> None:
         ("answer latency p99", "p99", "{:.1f} ms"),
         ("answer latency max", "max", "{:.1f} ms"),
         ("429 responses", "429", "{:.0f}"),
-        ("replies to the flooder", "flood replies", "{:.0f}"),
+        ("replies to the flooder meanwhile", "flood replies", "{:.0f}"),
     ):
         flood.add_row(label, *(shape.format(result[field]) for result in beside.values()))
     Console().print(flood)

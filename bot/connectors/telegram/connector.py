@@ -176,6 +176,7 @@ class TelegramConnector:
         return {
             "processed": self.feed.processed,
             "malformed": self.feed.skipped,
+            "in_flight": self.feed.pending,  # what a crash now would lose
             "dropped": self.feed.lanes.dropped,
             "flood_ignored": self.service.flood.ignored,
             "poll_failures": self.poller.retries.total,

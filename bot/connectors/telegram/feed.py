@@ -88,10 +88,6 @@ class UpdateFeed:
         """Updates accepted and not handled yet: what a crash now would lose."""
         return self.lanes.pending
 
-    @property
-    def busy(self) -> bool:
-        return self.lanes.busy
-
     def accept(self, raw_updates: list[Any]) -> None:
         """Queue a batch in the chats' lanes and return at once."""
         for raw in raw_updates:
@@ -112,12 +108,6 @@ class UpdateFeed:
                 log.warning("update %s dropped: its chat has too many waiting", update_id)
                 self._handled(update_id)
         self._advance()
-
-    async def join(self) -> None:
-        """Until everything accepted so far is handled and the cursor saved."""
-        await self.lanes.join()
-        while self._saving is not None:
-            await self._saving
 
     async def close(self, grace: float) -> None:
         """Let the lanes finish within `grace` seconds (what is left is lost), save the cursor."""
