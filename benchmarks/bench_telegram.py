@@ -1,6 +1,7 @@
 """Telegram benchmark (not a test): a large broadcast at scaled limits, and FAQ round trips.
 
     python -m benchmarks.bench_telegram [--subscribers 10000] [--scales 10,3] [--questions 200]
+        [--askers 100] [--flood 200]
 
 The broadcast runs against the fake Bot API on 127.0.0.1 with the real clock, the fake in a
 child process by default (`--same-process` to share one: Telegram's servers do not eat the
@@ -10,6 +11,11 @@ chat targets. The FAQ round trips go through the real PTB Application and long p
 the fake in-process, one question at a time and at most 20 per second (replies are paced under
 the bot's global budget too). Peak RSS is this process (bot and store; the fake too with
 `--same-process`, and always during the round trips).
+
+Answer latency under a flood: `--askers` new contacts each ask one question, one every 100 ms,
+against the fake at Telegram's real limits (1/s per chat, 30/s overall, enforced), once alone
+and once while another user sends `--flood` messages at the start. Nobody should wait for the
+flooder, whose replies are paced at one per second (and cut off by the flood guard).
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery, progress
 from bot.connectors.telegram.pacing import TelegramLimits
-from bot.core import Core
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.outbox import Post
 from bot.outbox.progress import progress as broadcast_progress
@@ -46,6 +53,8 @@ from tests.fakes.telegram_limits import Limits
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 QUESTION_INTERVAL = 0.05
+ASK_INTERVAL = 0.1
+FLOODER = 29_999
 QUESTIONS = [
     "comment candidater ?",
     "la candidatur est elle gratuite",
@@ -159,13 +168,14 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
     store = await Store.open(f"sqlite+aiosqlite:///{directory / 'chat.sqlite3'}")
     settings = Settings.model_validate({"telegram_token": fake.token, "telegram_api_url": fake.url})
     clock = SystemClock()
-    core = Core(
+    service = ConversationService(
         FaqEngine.from_files(settings.corpus_dir, settings.campaign),
+        store,
         clock,
-        subscribe_platforms=frozenset({"telegram"}),
+        flood=FloodGuard(clock, settings.flood_messages, settings.flood_pause),
     )
     fake.flood.enabled = False  # one user asks everything: measure the bot, not the limits
-    connector = await TelegramConnector(settings, core, store, clock).start()
+    connector = await TelegramConnector(settings, service, store, clock).start()
     await fake.wait_for(connector.ready.is_set)
     latencies = []
     for n in range(questions):
@@ -183,6 +193,48 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
     return latencies
 
 
+async def latencies_beside(directory: Path, askers: int, flood: int) -> dict[str, float]:
+    """Answer latencies (ms) of `askers` contacts while one user sends `flood` messages."""
+    fake = await FakeTelegram().start()  # Telegram's own limits, enforced
+    store = await Store.open(f"sqlite+aiosqlite:///{directory / f'flood-{flood}.sqlite3'}")
+    settings = Settings.model_validate({"telegram_token": fake.token, "telegram_api_url": fake.url})
+    clock = SystemClock()
+    service = ConversationService(
+        FaqEngine.from_files(settings.corpus_dir, settings.campaign),
+        store,
+        clock,
+        flood=FloodGuard(clock, settings.flood_messages, settings.flood_pause),
+    )
+    connector = await TelegramConnector(settings, service, store, clock).start()
+    await fake.wait_for(connector.ready.is_set)
+    for n in range(flood):
+        fake.say(FLOODER, f"question {n} : qui peut candidater ?")
+    latencies: list[float] = []
+
+    async def ask(chat: int, question: str) -> None:
+        began = time.perf_counter()
+        fake.say(chat, question)
+        await fake.wait_for(lambda: bool(fake.sent.get(chat)), timeout=60)
+        latencies.append((time.perf_counter() - began) * 1000)
+
+    asking = []
+    for n in range(askers):
+        asking.append(asyncio.create_task(ask(30_000 + n, QUESTIONS[n % len(QUESTIONS)])))
+        await asyncio.sleep(ASK_INTERVAL)
+    await asyncio.gather(*asking)
+    flood_replies = len(fake.sent.get(FLOODER, []))
+    await connector.stop()
+    await store.close()
+    await fake.close()
+    return {
+        "p50": statistics.median(latencies),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "429": fake.rate_limited,
+        "flood replies": flood_replies,
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -193,6 +245,8 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--scales", default="10,3", help="limit scales to run, comma-separated")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--askers", type=int, default=100, help="contacts asking beside a flood")
+    parser.add_argument("--flood", type=int, default=200, help="messages the flooder sends")
     parser.add_argument("--same-process", action="store_true", help="run the fake in-process")
     args = parser.parse_args()
     scales = [float(scale) for scale in args.scales.split(",")]
@@ -204,6 +258,8 @@ async def main() -> None:
         ]
         broadcast_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         latencies = await round_trips(directory, args.questions)
+        floods = (0, args.flood)
+        beside = {flood: await latencies_beside(directory, args.askers, flood) for flood in floods}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     where = "in this process" if args.same_process else "in a child process"
@@ -233,6 +289,23 @@ async def main() -> None:
     table.add_row("FAQ round trip p50", f"{statistics.median(latencies):.1f} ms", *blank)
     table.add_row("FAQ round trip p99", f"{percentile(latencies, 0.99):.1f} ms", *blank)
     Console().print(table)
+
+    flood = Table(
+        title=f"Telegram answer latency, {args.askers} contacts asking one question every "
+        f"{ASK_INTERVAL * 1000:.0f} ms, fake Bot API at Telegram's limits (real clock)"
+    )
+    flood.add_column("measure")
+    flood.add_column("alone", justify="right")
+    flood.add_column(f"beside a {args.flood}-message flood", justify="right")
+    for label, field, shape in (
+        ("answer latency p50", "p50", "{:.1f} ms"),
+        ("answer latency p99", "p99", "{:.1f} ms"),
+        ("answer latency max", "max", "{:.1f} ms"),
+        ("429 responses", "429", "{:.0f}"),
+        ("replies to the flooder meanwhile", "flood replies", "{:.0f}"),
+    ):
+        flood.add_row(label, *(shape.format(result[field]) for result in beside.values()))
+    Console().print(flood)
 
 
 if __name__ == "__main__":

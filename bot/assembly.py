@@ -1,4 +1,5 @@
-"""Assembling the running bot: one core, its connectors, the outbox worker and the scheduler.
+"""Assembling the running bot: one conversation service, its connectors, the outbox worker and
+the scheduler.
 
 Every piece is built elsewhere and tested alone; this module only decides which ones the
 configuration asks for and in which order they start and stop. A failure to reach a platform is
@@ -16,10 +17,12 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
 from bot.core import Core
 from bot.datafile import DataFileError
 from bot.faq.engine import FaqEngine
@@ -104,24 +107,37 @@ def _log_problems(error: DataFileError, consequence: str) -> None:
     log.error("%s", consequence)
 
 
-async def reload_answers(core: Core, settings: Settings) -> bool:
+class Answerer(Protocol):
+    engine: FaqEngine
+
+
+async def reload_answers(settings: Settings, *answerers: Answerer) -> bool:
     """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
 
     Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
     try:
-        core.engine = await asyncio.to_thread(
+        engine = await asyncio.to_thread(
             FaqEngine.from_files, settings.corpus_dir, settings.campaign
         )
     except DataFileError as error:
         _log_problems(error, "corpus or calendar invalid: the previous version keeps answering")
         return False
-    log.info("corpus reloaded: %d entries", len(core.engine.corpus.entries))
+    for answerer in answerers:
+        answerer.engine = engine
+    log.info("corpus reloaded: %d entries", len(engine.corpus.entries))
     return True
 
 
 async def start_connectors(
-    settings: Settings, core: Core, store: Store, clock: Clock, platforms: Platforms
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    platforms: Platforms,
+    *,
+    service: ConversationService,
+    core: Core,
 ) -> None:
+    """Telegram answers through the conversation service; Mastodon still through the core."""
     from bot.connectors.mastodon.runtime import start as start_mastodon
 
     if platforms.telegram is not None:
@@ -129,7 +145,7 @@ async def start_connectors(
 
         telegram = await TelegramConnector(
             settings,
-            core,
+            service,
             store,
             clock,
             on_subscribed=platforms.telegram.subscribed,
@@ -181,6 +197,8 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         subscribe_platforms=frozenset({"telegram"} if settings.telegram_token else ()),
     )
     store = await Store.open(settings.store_url())
+    flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
+    service = ConversationService(engine, store, clock, flood=flood)
     pid_file = settings.data_dir / PID_FILE
     platforms = Platforms()
     runner: AnnouncementScheduler | None = None
@@ -211,8 +229,8 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         runner = AnnouncementScheduler(planner)
         if not await runner.start():
             return 1
-        await start_connectors(settings, core, store, clock, platforms)
-        _on_signal(signal.SIGHUP, _reloader(runner, core, settings))
+        await start_connectors(settings, store, clock, platforms, service=service, core=core)
+        _on_signal(signal.SIGHUP, _reloader(runner, settings, service, core))
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log.info("running; announcements go to %s", ", ".join(announce))
@@ -226,12 +244,14 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         await store.close()
 
 
-def _reloader(runner: AnnouncementScheduler, core: Core, settings: Settings) -> Callable[[], None]:
+def _reloader(
+    runner: AnnouncementScheduler, settings: Settings, *answerers: Answerer
+) -> Callable[[], None]:
     """SIGHUP: calendar, templates and corpus are re-read; each keeps its last valid version."""
     tasks: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
-        for work in (reload_answers(core, settings), runner.reload()):
+        for work in (reload_answers(settings, *answerers), runner.reload()):
             task = asyncio.ensure_future(work)
             tasks.add(task)  # keep a reference until done: the loop only holds weak ones
             task.add_done_callback(tasks.discard)

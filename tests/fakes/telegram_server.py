@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ INT_FIELDS = {"offset", "timeout", "limit", "message_id", "user_id", "max_connec
 class Call:
     method: str
     params: Json
+    at: dt.datetime  # when the fake received it, on its clock
     status: int = 0
 
 
@@ -128,6 +130,14 @@ class FakeTelegram:
     def method_calls(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def arrivals(self, chat_id: int | str) -> list[dt.datetime]:
+        """When each message the chat received arrived, on the fake's clock."""
+        return [
+            c.at
+            for c in self.method_calls("sendMessage")
+            if c.status == 200 and c.params.get("chat_id") == chat_id
+        ]
+
     async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
         """Until `predicate()` holds: the fake is event-driven, this only yields to the loop."""
         async with asyncio.timeout(timeout):
@@ -139,7 +149,7 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
-        call = Call(method, params)
+        call = Call(method, params, self.clock.now())
         self.calls.append(call)
         if request.match_info["token"] != self.token:
             return self._answer(call, tg.error(401, "Unauthorized"), 401)

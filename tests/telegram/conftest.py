@@ -10,7 +10,8 @@ import pytest
 
 from bot.config import Settings
 from bot.connectors.telegram import TelegramConnector, Timeouts
-from bot.core import Core
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.store.store import Store
 from tests.fakes.telegram_limits import Limits
@@ -37,17 +38,22 @@ async def fake(clock: ManualClock) -> AsyncIterator[FakeTelegram]:
         await server.close()
 
 
+FLOOD_MESSAGES, FLOOD_PAUSE = 20, 600.0
+
+
 @pytest.fixture
-def core(engine: FaqEngine, clock: ManualClock) -> Core:
-    return Core(engine, clock, subscribe_platforms=frozenset({"telegram"}))
+def service(engine: FaqEngine, store: Store, clock: ManualClock) -> ConversationService:
+    """What `tnl-bot run` builds: one service, its flood guard on the settings' limits."""
+    flood = FloodGuard(clock, FLOOD_MESSAGES, FLOOD_PAUSE)
+    return ConversationService(engine, store, clock, flood=flood)
 
 
 def settings_for(fake: FakeTelegram, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "telegram_token": fake.token,
         "telegram_api_url": fake.url,
-        "flood_messages": 20,
-        "flood_pause": 600.0,
+        "flood_messages": FLOOD_MESSAGES,
+        "flood_pause": FLOOD_PAUSE,
     }
     values.update(overrides)
     return Settings.model_validate(values)  # the environment of the machine is not read
@@ -55,10 +61,10 @@ def settings_for(fake: FakeTelegram, **overrides: object) -> Settings:
 
 @pytest.fixture
 async def connector(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> AsyncIterator[TelegramConnector]:
     running = await TelegramConnector(
-        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
     try:
         await fake.wait_for(running.ready.is_set)
@@ -67,4 +73,4 @@ async def connector(
         await running.stop()
 
 
-__all__ += ["TOKEN", "connector", "core", "fake"]
+__all__ += ["TOKEN", "connector", "fake", "service"]

@@ -13,7 +13,7 @@ from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.api import make_bot
 from bot.connectors.telegram.delivery import TelegramDelivery
 from bot.connectors.telegram.pacing import TelegramLimits
-from bot.core import Core
+from bot.conversation import ConversationService
 from bot.outbox import State
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
@@ -105,8 +105,9 @@ async def test_commands_are_registered_in_french(
     fake: FakeTelegram, connector: TelegramConnector
 ) -> None:
     names = {c["command"]: c["description"] for c in fake.commands}
-    assert set(names) >= {"start", "aide", "faq", "dates", "abonner", "desabonner", "contact"}
-    assert names["abonner"] == "Recevoir les annonces du label"
+    # The service's menu: /start is what Telegram clients send by themselves, not listed.
+    assert set(names) == {"aide", "faq", "dates", "abonner", "desabonner", "contact"}
+    assert names["abonner"] == "Recevoir ici les annonces du label (ouverture, rappels, résultats)"
     help_text = (await ask(fake, "/aide"))["text"]
     assert "/abonner" in help_text
     assert "/desabonner" in help_text
@@ -134,7 +135,7 @@ async def test_text_is_escaped_for_html(fake: FakeTelegram, connector: TelegramC
 
 @contextlib.asynccontextmanager
 async def wired(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> AsyncIterator[tuple[TelegramDelivery, TelegramConnector]]:
     """The connector wired to the delivery side as `tnl-bot run` does: one pacer for both,
     replies that Telegram holds back go to the outbox."""
@@ -147,7 +148,7 @@ async def wired(
     )
     running = await TelegramConnector(
         settings_for(fake),
-        core,
+        service,
         store,
         clock,
         sleep=clock.sleep,
@@ -164,10 +165,10 @@ async def wired(
 
 
 async def test_replies_wait_out_a_429_earned_by_an_announcement(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> None:
     """Replies and announcements leave through one pacer: Telegram counts them together."""
-    async with wired(fake, core, store, clock) as (delivery, _):
+    async with wired(fake, service, store, clock) as (delivery, _):
         departed = await delivery.pacer.acquire()
         delivery.pacer.throttled(2.0, departed)  # an announcement was refused: retry after 2 s
         resume = clock.now() + dt.timedelta(seconds=2)
@@ -177,9 +178,9 @@ async def test_replies_wait_out_a_429_earned_by_an_announcement(
 
 
 async def test_a_reply_held_back_for_long_is_delivered_later_through_the_outbox(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> None:
-    async with wired(fake, core, store, clock) as (delivery, running):
+    async with wired(fake, service, store, clock) as (delivery, running):
         outbox = Outbox(store)
         worker = DeliveryWorker(outbox, await delivery.targets(), clock, sleep=clock.sleep)
         delivery.attach(worker)

@@ -4,14 +4,16 @@ and the token never reaches the logs."""
 from __future__ import annotations
 
 import logging
+import random
 
 import aiohttp
 import pytest
 
 from bot.connectors.telegram import TelegramConnector
+from bot.connectors.telegram.polling import BACKOFF
 from bot.connectors.telegram.redact import MASK
 from bot.connectors.telegram.webhook import PATH, SECRET_HEADER
-from bot.core import Core
+from bot.conversation import ConversationService
 from bot.store.store import Store
 from tests.fakes.telegram_server import FakeTelegram
 from tests.manual_clock import ManualClock
@@ -21,10 +23,10 @@ CONTACT = 1234
 
 
 async def test_a_restart_neither_skips_nor_reanswers(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> None:
     first = await TelegramConnector(
-        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
     answered = fake.say(CONTACT, "comment candidater ?")
     await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
@@ -34,7 +36,7 @@ async def test_a_restart_neither_skips_nor_reanswers(
     fake.push(answered)  # Telegram never heard the confirmation: it sends the update again
     fake.say(CONTACT, "la candidature est-elle gratuite ?")  # arrived while we were down
     second = await TelegramConnector(
-        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
     try:
         await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 2)
@@ -46,7 +48,7 @@ async def test_a_restart_neither_skips_nor_reanswers(
 
 
 async def test_webhook_mode_accepts_only_telegram(
-    fake: FakeTelegram, core: Core, store: Store, clock: ManualClock
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> None:
     settings = settings_for(
         fake,
@@ -56,7 +58,7 @@ async def test_webhook_mode_accepts_only_telegram(
         telegram_webhook_secret="s3cret-s3cret",
     )
     connector = await TelegramConnector(
-        settings, core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings, service, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
     try:
         await fake.wait_for(connector.ready.is_set)
@@ -80,6 +82,8 @@ async def test_webhook_mode_accepts_only_telegram(
                 url, data=b"\xff{", headers={SECRET_HEADER: "s3cret-s3cret"}
             ) as junk:
                 assert junk.status == 200
+        # 200 means queued in the chat's lane: the answer and the cursor follow.
+        await fake.wait_for(lambda: connector.feed.last == update["update_id"])
         assert len(fake.texts(CONTACT)) == 1
         assert await store.cursor("telegram") == str(update["update_id"])
         assert not fake.method_calls("getUpdates")
@@ -90,7 +94,7 @@ async def test_webhook_mode_accepts_only_telegram(
 @pytest.mark.parametrize("broken", ["token", "network"])
 async def test_a_bad_token_or_an_unreachable_api_is_retried_with_one_line_each(
     fake: FakeTelegram,
-    core: Core,
+    service: ConversationService,
     store: Store,
     clock: ManualClock,
     *,
@@ -105,13 +109,16 @@ async def test_a_bad_token_or_an_unreachable_api_is_retried_with_one_line_each(
     )
     settings = settings_for(fake, **overrides)
     connector = await TelegramConnector(
-        settings, core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings, service, store, clock, sleep=clock.sleep, timeouts=FAST, rng=random.Random(5)
     ).start()
     try:
         await fake.wait_for(lambda: len(clock.slept) >= 4)
     finally:
         await connector.stop()
-    assert clock.slept[:4] == [1.0, 2.0, 4.0, 8.0]
+    # The one backoff policy: about 1, 2, 4, 8 s, each with its jitter (half fixed, half random).
+    jitter = random.Random(5)
+    assert clock.slept[:4] == [BACKOFF.delay(attempt, jitter) for attempt in (1, 2, 3, 4)]
+    assert all(2**n / 2 <= slept <= 2**n for n, slept in enumerate(clock.slept[:4]))
     ours = [r for r in caplog.records if r.name.startswith("bot.connectors.telegram")]
     assert len(ours) >= 4
     expected = "rejected the bot token" if broken == "token" else "http://127.0.0.1:9"
@@ -122,19 +129,19 @@ async def test_a_bad_token_or_an_unreachable_api_is_retried_with_one_line_each(
 
 async def test_the_token_never_reaches_the_logs(
     fake: FakeTelegram,
-    core: Core,
+    service: ConversationService,
     store: Store,
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # PTB logs the Bot API URL (token included) at DEBUG
     connector = await TelegramConnector(
-        settings_for(fake), core, store, clock, sleep=clock.sleep, timeouts=FAST
+        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
     ).start()
     wrong = "777:another-secret-token-xyz"
     rejected = await TelegramConnector(
         settings_for(fake, telegram_token=wrong),
-        core,
+        service,
         store,
         clock,
         sleep=clock.sleep,

@@ -150,6 +150,31 @@ async def test_a_429_at_a_low_rate_is_about_one_chat_not_the_budget() -> None:
     assert pacer.throttles == 1
 
 
+async def test_each_chat_keeps_its_own_pace_and_its_own_429() -> None:
+    clock = ManualClock(T0)
+    pacer = Pacer(TelegramLimits(), clock, clock.sleep)
+    flooded = await send_to(pacer, "1001", 3)
+    assert all(gap >= 1.1 for gap in gaps(flooded))  # one per second, with a tenth to spare
+    asked = clock.now()
+    assert await pacer.acquire("1002") - asked < SECOND / 10  # another chat goes at once
+
+    pacer.throttled(5.0, flooded[-1], "1001")  # a 429 at one message per second: that chat's
+    refused = clock.now()
+    assert await pacer.acquire("1003") - refused < SECOND / 10
+    assert await pacer.acquire("1001") >= refused + 5 * SECOND
+
+
+async def test_a_group_gets_twenty_messages_a_minute() -> None:
+    clock = ManualClock(T0)
+    pacer = Pacer(TelegramLimits(), clock, clock.sleep)
+    moments = await send_to(pacer, "-100777", 21)
+    assert moments[20] - moments[0] >= 60 * SECOND
+
+
+async def send_to(pacer: Pacer, chat: str, count: int) -> list[dt.datetime]:
+    return [await pacer.acquire(chat) for _ in range(count)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

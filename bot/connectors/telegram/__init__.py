@@ -1,7 +1,8 @@
 """Telegram: answer contacts in chat, manage subscribers, deliver announcements within limits.
 
-Entry points: `await TelegramConnector(settings, core, store, clock).start()` runs the
-conversation side in the background and returns it, stoppable; `delivery(settings, store,
+Entry points: `await TelegramConnector(settings, service, store, clock).start()` runs the
+conversation side (answers come from the `ConversationService`) in the background and returns
+it, stoppable; `delivery(settings, store,
 clock)` builds the outbox targets (the configured channel and every /abonner subscriber).
 """
 

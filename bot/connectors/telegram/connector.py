@@ -1,12 +1,13 @@
 """The Telegram connector's lifecycle: connect (with backoff), register commands, then poll or
 serve the webhook until stopped. `start` returns at once; an unreachable API never blocks or
-ends the rest of the bot."""
+ends the rest of the bot. What to answer is the `ConversationService`'s business."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -15,28 +16,27 @@ from aiohttp import web
 from telegram import BotCommand
 from telegram.error import TelegramError
 
+from bot.backoff import Retries
 from bot.clock import Clock
 from bot.config import Settings
-from bot.connectors.telegram import texts, webhook
+from bot.connectors.telegram import webhook
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_application, make_bot
-from bot.connectors.telegram.conversation import Conversation, Deferrer
+from bot.connectors.telegram.conversation import PLATFORM, Conversation, Deferrer
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer
-from bot.connectors.telegram.polling import Backoff, Poller, describe
-from bot.conversation.flood import FloodGuard
-from bot.core import COMMANDS, Core
+from bot.connectors.telegram.polling import BACKOFF, Poller, describe
+from bot.conversation import Capabilities, ConversationService
 from bot.store.store import Store
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
+CAPABILITIES = Capabilities(subscriptions=True, buttons=True)
 
-def bot_commands() -> list[BotCommand]:
-    """The French command menu shown by Telegram clients (setMyCommands)."""
-    commands = [BotCommand("start", "Présentation du bot")]
-    commands += [BotCommand(c.name, c.description) for c in COMMANDS]
-    commands += [BotCommand(name, text) for name, text in texts.SUBSCRIPTION_DESCRIPTIONS]
-    return commands
+
+def bot_commands(service: ConversationService) -> list[BotCommand]:
+    """The French command menu shown by Telegram clients (setMyCommands): the service's."""
+    return [BotCommand(c.name, c.description) for c in service.commands(PLATFORM)]
 
 
 def token_of(settings: Settings) -> str:
@@ -49,7 +49,7 @@ class TelegramConnector:
     def __init__(
         self,
         settings: Settings,
-        core: Core,
+        service: ConversationService,
         store: Store,
         clock: Clock,
         *,
@@ -58,32 +58,33 @@ class TelegramConnector:
         on_subscribed: Callable[[str], None] | None = None,
         on_deferred: Deferrer | None = None,
         pacer: Pacer | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         """`on_subscribed(chat_id)` is told of each new /abonner (the delivery side registers
         the chat's outbox target with it); `on_deferred` takes the replies that Telegram holds
         back for long (see `Conversation`). `pacer`: the one the delivery side uses, so that
-        replies and announcements share the bot's global budget (a connector alone paces its
-        replies by itself)."""
+        replies and announcements share each chat's windows and the bot's global budget (a
+        connector alone paces its replies by itself). `rng`: the backoff's jitter (tests)."""
         self.settings = settings
+        self.service = service
         self.sleep = sleep
         self.timeouts = timeouts
         self.bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
         self.application = make_application(self.bot)
-        self.flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
+        service.add_platform(PLATFORM, CAPABILITIES, on_subscribed=on_subscribed)
         self.conversation = Conversation(
-            core,
-            store,
-            clock,
-            flood=self.flood,
-            pacer=pacer or Pacer(DEFAULT_LIMITS, clock, sleep),
-            on_subscribed=on_subscribed,
-            on_deferred=on_deferred,
+            service, pacer=pacer or Pacer(DEFAULT_LIMITS, clock, sleep), on_deferred=on_deferred
         )
         self.conversation.install(self.application)
         self.feed = UpdateFeed(self.application, store, clock)
-        self.backoff = Backoff()
+        self.retries = Retries(BACKOFF, rng)
         self.poller = Poller(
-            self.bot, self.feed, sleep=sleep, api_url=settings.telegram_api_url, timeouts=timeouts
+            self.bot,
+            self.feed,
+            sleep=sleep,
+            api_url=settings.telegram_api_url,
+            timeouts=timeouts,
+            rng=rng,
         )
         self.ready = asyncio.Event()  # connected, commands registered, receiving updates
         self.webhook_port: int | None = None
@@ -102,17 +103,16 @@ class TelegramConnector:
         return self
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop receiving. A batch being processed is finished (its replies sent, the cursor
-        saved) within `grace` seconds; a long poll in flight is simply abandoned."""
+        """Stop receiving (a long poll in flight is simply abandoned), then let the updates
+        already accepted be answered within `grace` seconds and save the cursor (see `feed`)."""
         self._stop.set()
         if self._task is not None:
-            if self.feed.busy:
-                await asyncio.wait({self._task}, timeout=grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._runner is not None:
             await self._runner.cleanup()
+        await self.feed.close(grace)
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.application.shutdown()
         with contextlib.suppress(TelegramError, RuntimeError):
@@ -132,10 +132,10 @@ class TelegramConnector:
         while not self._stop.is_set():
             try:
                 await self.application.initialize()
-                await self.bot.set_my_commands(bot_commands())
+                await self.bot.set_my_commands(bot_commands(self.service))
                 await self._set_up_mode()
             except (TelegramError, OSError) as error:  # OSError: the webhook port is taken
-                delay = self.backoff.delay()
+                delay = self.retries.failed()
                 reason = (
                     describe(error, self.settings.telegram_api_url)
                     if isinstance(error, TelegramError)
@@ -144,7 +144,7 @@ class TelegramConnector:
                 log.error("%s; retrying in %.3g s", reason, delay)
                 await pause(self.sleep, delay, self._stop)
                 continue
-            self.backoff.reset()
+            self.retries.succeeded()
             log.info(
                 "Telegram connected as @%s (%s mode)",
                 self.bot.username,
@@ -176,6 +176,8 @@ class TelegramConnector:
         return {
             "processed": self.feed.processed,
             "malformed": self.feed.skipped,
-            "flood_ignored": self.flood.ignored,
-            "poll_failures": self.poller.failures,
+            "in_flight": self.feed.pending,  # what a crash now would lose
+            "dropped": self.feed.lanes.dropped,
+            "flood_ignored": self.service.flood.ignored,
+            "poll_failures": self.poller.retries.total,
         }

@@ -97,14 +97,14 @@ class ChatTarget:
 
     async def _send(self, text: str, key: str) -> str:
         d = self.delivery
-        departed = await d.pacer.acquire()
+        departed = await d.pacer.acquire(self.chat)
         chat_id = int(self.chat) if self.chat.lstrip("-").isdigit() else self.chat
         try:
             chat, message_id = await d.bot.send_raw(chat_id, text)
         except RetryAfter as error:
             wait = seconds(error.retry_after)
             d.stats.rate_limited += 1
-            d.pacer.throttled(wait, departed)
+            d.pacer.throttled(wait, departed, self.chat)
             raise RetryableError(f"429 flood control, retry after {wait:g} s", wait) from error
         except Forbidden as error:
             d.stats.blocked += 1

@@ -1,8 +1,12 @@
-"""Telegram's limits, and the pacer that keeps all of a bot's messages under its global budget.
+"""Telegram's limits, and the pacer that keeps all of a bot's messages within them.
 
-The outbox worker keeps each chat within its own windows (1/s, 20/min in a group); Telegram also
-counts all of a bot's messages together (30/s documented). Every message — broadcast items and
-conversation replies alike — therefore leaves through one `Pacer`:
+Telegram counts each chat's messages (1/s, 20/min in a group) and all of a bot's messages
+together (30/s documented). Every message — broadcast items and conversation replies alike —
+therefore leaves through one `Pacer`, with its chat:
+
+- each chat has its own `RateLimiter` (the outbox's implementation) over its windows, fed with
+  the moments its messages actually left: a chat whose user floods the bot waits for its own
+  window while the other chats' messages go; a chat is forgotten once its windows are empty;
 
 - departures are serialised and checked against the moments the previous messages actually
   left, not against slots planned in advance: when the event loop stalls, the late messages then
@@ -13,10 +17,12 @@ conversation replies alike — therefore leaves through one `Pacer`:
 - after a pause long enough for the connections to close, the first second goes at half the
   pace: the first requests open connections (TLS handshakes on the real API) and arrive late,
   bunched up with the next ones;
-- a 429 holds every departure back until its `retry_after`. The refusal may also tell the real
-  budget: the server accepted the messages of the second before, and no more. When that is
-  fewer than our budget, the budget shrinks to it (the real limit is lower than documented, or
-  messages we do not see share it). When we were sending our whole budget, one refusal may be
+- a 429 holds back the chat that earned it until its `retry_after`; it holds back every chat
+  only when it may be about the global budget (we were sending at half our budget or more, or
+  the message was sent without its chat). The refusal may also tell the real budget: the server
+  accepted the messages of the second before, and no more. When that is fewer than our budget,
+  the budget shrinks to it (the real limit is lower than documented, or messages we do not see
+  share it). When we were sending our whole budget, one refusal may be
   arrival jitter: only a second one within ten (scaled) seconds costs a message per second (a
   budget one too high earns a refusal in almost every second).
   What never teaches: a refusal of a message that left before the previous refusal came back
@@ -31,7 +37,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.connectors.telegram.request import KEEPALIVE
@@ -66,8 +72,9 @@ class TelegramLimits:
         return max(1, math.floor(self.per_second * self.margin))
 
     def for_chat(self, chat: str) -> tuple[RateLimit, ...]:
-        """The per-chat windows, stretched a tenth: the worker stamps an attempt before the
-        pacer's wait, so the message leaves a few global slots later than the worker thinks."""
+        """The per-chat windows, stretched a tenth: network jitter can bring two of a chat's
+        messages closer together at the server than they left (and the outbox worker, which
+        applies them too, stamps an attempt before the pacer's wait)."""
         stretch = 1.1 / self.scale
         limits = [RateLimit(self.per_chat_per_second, stretch)]
         if is_group(chat):
@@ -83,7 +90,16 @@ def is_group(chat: str) -> bool:
     return chat.startswith(("-", "@"))
 
 
+@dataclass
+class _Chat:
+    """One chat's windows and the lock that makes its messages leave one after the other."""
+
+    limiter: RateLimiter
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class Pacer:
+    SWEEP = 1024  # chats remembered before the idle ones are forgotten
     CATCH_UP = 2.0  # late messages may leave twice as fast as the even pace…
     HORIZON = 0.25  # …to make up for at most a quarter window of missed slots
     LEAST = 0.25  # a learnt budget never goes below a quarter of the documented one…
@@ -102,12 +118,30 @@ class Pacer:
         self._next = clock.now()  # the even pace's next slot
         self._warm_until = clock.now()  # the half-paced first second after a pause ends then
         self._refused_at = dt.datetime.min.replace(tzinfo=dt.UTC)  # the last 429 heard of
+        self._chats: dict[str, _Chat] = {}
+        self._sweep_at = self.SWEEP
         self._set_budget(limits.budget, RateLimiter(()))
 
-    async def acquire(self) -> dt.datetime:
-        """Wait until one more message may leave, and return the moment it leaves (give it
-        back to `throttled` if the message is refused). Callers leave in call order; a 429 that
-        arrives while one waits holds it back too.
+    async def acquire(self, chat: str | None = None) -> dt.datetime:
+        """Wait until one more message to `chat` may leave, and return the moment it leaves
+        (give it back to `throttled` if the message is refused).
+
+        First the chat's own windows (and a 429 it earned): only this chat's messages wait for
+        them, in call order. Then the global budget, shared by every chat. `chat` None: the
+        global budget alone (a message whose chat someone else paces)."""
+        if chat is None:
+            return await self._depart()
+        state = self._chat(chat)
+        async with state.lock:
+            while (free := state.limiter.free_at(self.clock.now())) > self.clock.now():
+                await self.sleep((free - self.clock.now()).total_seconds())
+            departed = await self._depart()
+            state.limiter.record(departed)
+            return departed
+
+    async def _depart(self) -> dt.datetime:
+        """The global budget: callers leave in call order; a 429 that arrives while one waits
+        holds it back too.
 
         Messages leave on an even pace; a message late for its slot (the event loop was busy)
         goes at once, and the next ones catch up on the slots missed lately (a stall), within
@@ -132,18 +166,24 @@ class Pacer:
             self._departures.record(now)
             return now
 
-    def throttled(self, retry_after: float, departed: dt.datetime) -> None:
-        """Telegram refused the message that left at `departed`: nobody sends before
-        `retry_after` (and there is no catching up afterwards), and the budget may shrink to
-        what the server accepted in the second before."""
+    def throttled(self, retry_after: float, departed: dt.datetime, chat: str | None = None) -> None:
+        """Telegram refused the message to `chat` that left at `departed`: the chat sends
+        nothing before `retry_after`. When the refusal may be about the global budget (we were
+        sending fast, or we do not know the chat), nobody does (and there is no catching up
+        afterwards), and the budget may shrink to what the server accepted in the second
+        before."""
         self.throttles += 1
         now = self.clock.now()
-        self._next = max(self._next, now + dt.timedelta(seconds=retry_after))
-        previous, self._refused_at = self._refused_at, max(self._refused_at, now)
-        if departed <= previous:  # on its way before we heard of the previous 429
-            return
+        until = now + dt.timedelta(seconds=retry_after)
         accepted = self._departures.recorded_between(departed - self._window, departed)
-        if accepted < self.EVIDENCE * self.budget:  # about one chat's limit
+        about_budget = accepted >= self.EVIDENCE * self.budget  # else about one chat's limit
+        state = self._chats.get(chat) if chat is not None else None
+        if state is not None:
+            state.limiter.block_until(until)
+        if state is None or about_budget:
+            self._next = max(self._next, until)
+        previous, self._refused_at = self._refused_at, max(self._refused_at, now)
+        if departed <= previous or not about_budget:  # on its way before the previous 429
             return
         at_full_pace = accepted >= self.budget - 1  # the refused one was within our budget
         if at_full_pace and (now - previous).total_seconds() * self.limits.scale > self.REPEAT:
@@ -155,6 +195,23 @@ class Pacer:
             accepted,
             self.budget,
         )
+
+    def _chat(self, chat: str) -> _Chat:
+        """The chat's state, created on first use; idle chats are forgotten as chats pile up
+        (a 10,000-chat broadcast must not leave 10,000 limiters behind)."""
+        state = self._chats.get(chat)
+        if state is None:
+            if len(self._chats) >= self._sweep_at:
+                now = self.clock.now()
+                for name in [
+                    name
+                    for name, known in self._chats.items()
+                    if known.limiter.idle(now) and not known.lock.locked()
+                ]:
+                    del self._chats[name]
+                self._sweep_at = max(self.SWEEP, 2 * len(self._chats))
+            state = self._chats[chat] = _Chat(RateLimiter(self.limits.for_chat(chat)))
+        return state
 
     def _grow_budget(self) -> None:
         if self.budget >= self.limits.budget:

@@ -1,36 +1,27 @@
-"""Long polling (the default: no public URL needed) and the backoff shared with connecting.
+"""Long polling (the default: no public URL needed).
 
-A network failure, a 5xx or a rejected token never ends the bot: one log line, a pause that
-doubles up to five minutes, and another try.
+A network failure, a 5xx or a rejected token never ends the bot: one log line, a pause chosen
+by the one backoff policy (`bot.backoff`; Telegram's own `retry_after` first), and another try.
+The loop hands each batch to the feed and asks for the next at once: it never waits for a chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, TimedOut
 
+from bot.backoff import Backoff, Retries
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, seconds
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
-
-class Backoff:
-    def __init__(self, first: float = 1.0, ceiling: float = 300.0) -> None:
-        self.first = first
-        self.ceiling = ceiling
-        self.next = first
-
-    def delay(self) -> float:
-        current = self.next
-        self.next = min(self.ceiling, self.next * 2)
-        return current
-
-    def reset(self) -> None:
-        self.next = self.first
+# Connecting and polling: from about a second, doubling, up to five minutes.
+BACKOFF = Backoff(base=1.0, factor=2.0, ceiling=300.0)
 
 
 def describe(error: TelegramError, api_url: str) -> str:
@@ -51,15 +42,14 @@ class Poller:
         sleep: Sleep,
         api_url: str,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
-        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.bot = bot
         self.feed = feed
         self.sleep = sleep
         self.api_url = api_url
         self.timeouts = timeouts
-        self.backoff = backoff or Backoff()
-        self.failures = 0
+        self.retries = Retries(BACKOFF, rng)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -68,21 +58,20 @@ class Poller:
                     self.feed.offset, self.timeouts.long_poll, ALLOWED_UPDATES
                 )
             except RetryAfter as error:
-                await pause(self.sleep, seconds(error.retry_after), stop)
+                await pause(self.sleep, self.retries.failed(seconds(error.retry_after)), stop)
                 continue
             except Conflict:
                 log.warning("a webhook is set on this bot; removing it to poll instead")
                 await self._quietly_delete_webhook()
-                await pause(self.sleep, self.backoff.delay(), stop)
+                await pause(self.sleep, self.retries.failed(), stop)
                 continue
             except TelegramError as error:
-                self.failures += 1
-                delay = self.backoff.delay()
+                delay = self.retries.failed()
                 log.error("%s; retrying in %.3g s", describe(error, self.api_url), delay)
                 await pause(self.sleep, delay, stop)
                 continue
-            self.backoff.reset()
-            await self.feed.process(raw)
+            self.retries.succeeded()
+            self.feed.accept(raw)
 
     async def _quietly_delete_webhook(self) -> None:
         try:

@@ -1,4 +1,4 @@
-"""From a core `Reply` to Telegram messages: HTML-escaped chunks and inline keyboards.
+"""From the service's `Reply` to Telegram messages: HTML-escaped chunks and inline keyboards.
 
 Telegram refuses a message longer than 4,096 characters (counted in UTF-16 code units, so an
 emoji counts twice) and parses HTML entities in `parse_mode=HTML`: corpus and user text must be
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import textsplit
-from bot.core import Reply
+from bot.conversation import Reply
 
 MAX_MESSAGE = 4096
 # Callback data is limited to 64 bytes: a one-letter kind and the corpus entry id (≤ 60 chars).
@@ -74,14 +74,15 @@ def decode(data: str | None) -> Callback | None:
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Suggestions (up to 3, one per row) when the core hesitates; 👍/👎 under every FAQ answer."""
+    """Suggestions (up to 3, one per row) when the engine hesitates; 👍/👎 under the answers
+    whose quality we measure (`Reply.wants_feedback`)."""
     if reply.suggestions:
         rows = [
             [InlineKeyboardButton(_label(s.question), callback_data=encode(SUGGESTION, s.entry))]
             for s in reply.suggestions[:3]
         ]
         return InlineKeyboardMarkup(rows)
-    if wants_feedback(reply):
+    if reply.wants_feedback:
         entry = reply.answer.entry if reply.answer else None
         return InlineKeyboardMarkup(
             [
@@ -92,13 +93,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             ]
         )
     return None
-
-
-def wants_feedback(reply: Reply) -> bool:
-    """Answers from the corpus, and honest "I don't know"s: the ones whose quality we measure."""
-    if reply.answer is None:
-        return False
-    return reply.answer.matched or reply.answer.kind.value == "fallback"
 
 
 def _label(question: str) -> str:

@@ -1,14 +1,14 @@
 """Webhook mode: Telegram POSTs updates to an aiohttp route (PTB's own server is tornado).
 
 Only requests carrying the secret given to setWebhook (header X-Telegram-Bot-Api-Secret-Token)
-are accepted; anyone can find the URL, nobody else can inject updates. The route answers 200 once
-the update is processed and the cursor saved, so a crash makes Telegram redeliver, and setWebhook
-asks for one connection at a time so that the saved cursor is exact.
+are accepted; anyone can find the URL, nobody else can inject updates. The route answers 200 as
+soon as the update is queued in its chat's lane (see `feed` for what a crash can lose or repeat):
+Telegram sends the next update without waiting for a slow chat. setWebhook asks for one
+connection at a time, so updates arrive in order and a redelivery is recognised by its id.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -27,7 +27,6 @@ MAX_BODY = 1 << 20  # an update is a few kB; refuse to buffer more
 def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef:
     """The route alone, to mount on whichever aiohttp application serves the bot."""
     table = web.RouteTableDef()
-    one_at_a_time = asyncio.Lock()  # the cursor is exact only if updates are processed in turn
 
     @table.post(path)
     async def receive(request: web.Request) -> web.Response:
@@ -42,8 +41,7 @@ def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef
         except (ValueError, UnicodeDecodeError):
             log.warning("webhook call with a body that is not JSON; ignored")
             return web.Response(status=200)  # a 4xx would make Telegram retry it forever
-        async with one_at_a_time:
-            await feed.process([update])
+        feed.accept([update])
         return web.Response(status=200)
 
     return table
