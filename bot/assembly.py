@@ -26,7 +26,9 @@ from bot.faq.engine import FaqEngine
 from bot.outbox import Target
 
 if TYPE_CHECKING:
+    from bot.connectors.mastodon.client import MastodonClient
     from bot.connectors.telegram.delivery import TelegramDelivery
+    from bot.conversation import ConversationService
     from bot.outbox.queue import Outbox
     from bot.outbox.worker import DeliveryWorker
     from bot.store.store import Store
@@ -46,6 +48,7 @@ class Platforms:
     # What announcements are enqueued to: one name per platform account or channel.
     announce: list[str] = field(default_factory=list)
     telegram: TelegramDelivery | None = None
+    mastodon: dict[str, MastodonClient] = field(default_factory=dict)  # one client per account
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -80,7 +83,8 @@ async def platform_targets(settings: Settings, store: Store, clock: Clock) -> Pl
         platforms.stoppers.append(platforms.telegram.aclose)
         platforms.targets += await platforms.telegram.targets()
         platforms.announce.append(BROADCAST)
-    mastodon = make_targets(connect(settings, clock), store, clock)
+    platforms.mastodon = connect(settings, clock)
+    mastodon = make_targets(platforms.mastodon, store, clock)
     platforms.targets += mastodon
     platforms.announce += [target.name for target in mastodon]
     return platforms
@@ -104,12 +108,12 @@ def _log_problems(error: DataFileError, consequence: str) -> None:
     log.error("%s", consequence)
 
 
-async def reload_answers(core: Core, settings: Settings) -> bool:
+async def reload_answers(core: Core, settings: Settings, service: ConversationService) -> bool:
     """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
 
     Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
     try:
-        core.engine = await asyncio.to_thread(
+        core.engine = service.engine = await asyncio.to_thread(
             FaqEngine.from_files, settings.corpus_dir, settings.campaign
         )
     except DataFileError as error:
@@ -120,7 +124,13 @@ async def reload_answers(core: Core, settings: Settings) -> bool:
 
 
 async def start_connectors(
-    settings: Settings, core: Core, store: Store, clock: Clock, platforms: Platforms
+    settings: Settings,
+    core: Core,
+    store: Store,
+    clock: Clock,
+    platforms: Platforms,
+    *,
+    service: ConversationService,
 ) -> None:
     from bot.connectors.mastodon.runtime import start as start_mastodon
 
@@ -137,7 +147,7 @@ async def start_connectors(
             pacer=platforms.telegram.pacer,
         ).start()
         platforms.stoppers.append(telegram.stop)
-    mastodon = await start_mastodon(settings, core, store, clock)
+    mastodon = await start_mastodon(service, store, clock, platforms.mastodon)
     if mastodon is not None:
         platforms.stoppers.append(mastodon.stop)
 
@@ -163,6 +173,8 @@ def delivery_worker(
 async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Event) -> int:
     """Run until `stop` is set; 1 when the data files are invalid at start."""
     from bot.connectors.mastodon.config import AccountError
+    from bot.conversation import ConversationService
+    from bot.conversation.flood import FloodGuard
     from bot.outbox.queue import Outbox
     from bot.store.store import Store
     from scheduler.runner import AnnouncementScheduler, Planner
@@ -181,6 +193,8 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         subscribe_platforms=frozenset({"telegram"} if settings.telegram_token else ()),
     )
     store = await Store.open(settings.store_url())
+    flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
+    service = ConversationService(engine, store, clock, flood=flood)
     pid_file = settings.data_dir / PID_FILE
     platforms = Platforms()
     runner: AnnouncementScheduler | None = None
@@ -211,8 +225,8 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         runner = AnnouncementScheduler(planner)
         if not await runner.start():
             return 1
-        await start_connectors(settings, core, store, clock, platforms)
-        _on_signal(signal.SIGHUP, _reloader(runner, core, settings))
+        await start_connectors(settings, core, store, clock, platforms, service=service)
+        _on_signal(signal.SIGHUP, _reloader(runner, core, settings, service))
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log.info("running; announcements go to %s", ", ".join(announce))
@@ -226,12 +240,14 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         await store.close()
 
 
-def _reloader(runner: AnnouncementScheduler, core: Core, settings: Settings) -> Callable[[], None]:
+def _reloader(
+    runner: AnnouncementScheduler, core: Core, settings: Settings, service: ConversationService
+) -> Callable[[], None]:
     """SIGHUP: calendar, templates and corpus are re-read; each keeps its last valid version."""
     tasks: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
-        for work in (reload_answers(core, settings), runner.reload()):
+        for work in (reload_answers(core, settings, service), runner.reload()):
             task = asyncio.ensure_future(work)
             tasks.add(task)  # keep a reference until done: the loop only holds weak ones
             task.add_done_callback(tasks.discard)
