@@ -222,6 +222,7 @@ def add_routes(router: web.UrlDispatcher, fake: FakeMastodon) -> None:  # noqa: 
         try:
             await response.prepare(request)
             await response.write(b":)\n")
+            fake.stream_opened.set()
             while (notification := await queue.get()) is not None:
                 data = json.dumps(notification)
                 await response.write(f"event: notification\ndata: {data}\n\n".encode())

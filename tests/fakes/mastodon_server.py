@@ -126,6 +126,7 @@ class FakeMastodon:
         # Open notification streams by account id: each gets notifications, None to end it.
         self.streams: dict[str, list[asyncio.Queue[Json | None]]] = {}
         self.refuse_streaming = False
+        self.stream_opened = asyncio.Event()  # set whenever a stream is connected
 
     # Life cycle ------------------------------------------------------------------------------
 

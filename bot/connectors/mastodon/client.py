@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -151,17 +152,24 @@ class MastodonClient:
 
     def _observe_headers(self) -> None:
         """Mastodon.py keeps the last X-RateLimit-* values, with Reset moved to the local clock
-        through the server's Date header; turn them into a duration on our clock."""
+        through the server's Date header; turn them into a duration on our clock, rounded up to
+        10 ms so that the real time spent since the header was read never brings us back
+        before the reset."""
         reset = self.api.ratelimit_reset
-        reset_in = max(float(reset) - time.time(), 0.0) if reset is not None else None
+        reset_in = (
+            math.ceil(max(float(reset) - time.time(), 0.0) * 100) / 100
+            if reset is not None
+            else None
+        )
         self.budget.observe(self.api.ratelimit_remaining, reset_in)
 
     def retry_after(self) -> float:
-        """After a 429: how long the server asked us to wait (its window reset), at least 1 s."""
+        """After a 429: how long the server asked us to wait (until its window resets), never
+        longer; a minute when it did not say."""
         reset = self.budget.server_reset
         if reset is None:
             return 60.0
-        return max((reset - self.clock.now()).total_seconds(), 1.0)
+        return max((reset - self.clock.now()).total_seconds(), 0.0)
 
 
 def delivery_error(error: Exception, client: MastodonClient) -> DeliveryError:  # noqa: PLR0911

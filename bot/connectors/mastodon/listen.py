@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Awaitable
 
@@ -97,10 +98,11 @@ class MentionListener:
 
     async def _poll_for(self, seconds: float, stop: asyncio.Event) -> None:
         """Poll now and every `poll_seconds` for `seconds` (at least once)."""
-        deadline = self.answerer.clock.now().timestamp() + seconds
+        clock = self.answerer.clock
+        deadline = clock.now() + dt.timedelta(seconds=seconds)  # datetimes: no float residue
         while True:
             await self._catch_up()
-            left = deadline - self.answerer.clock.now().timestamp()
+            left = (deadline - clock.now()).total_seconds()
             if left <= 0 or stop.is_set():
                 return
             await pause(self.sleep, min(self.poll_seconds, left), stop)
