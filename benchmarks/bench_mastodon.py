@@ -96,6 +96,7 @@ async def answer(
     clock = SystemClock()
     fake = FakeMastodon(clock, requests_limit=10**6)  # the flood measures lanes, not limits
     fake.refuse_streaming = not streaming
+    await fake.start()
     fake.add_account("tnl", TOKEN, bot=True)
     fake.add_account("alice", "alice")
     fake.add_account("flooder", "flooder")
