@@ -8,11 +8,11 @@ a rich table; not a test.
    minutes of waiting take no real time. Reported: the achieved rate ÷ the allowed one (the
    request window binds), and the 429s received: with pacing (what the bot runs) and without
    (the worker and client pacing switched off: storms of 429s, nothing lost either way).
-2. Answering: mentions from one person posted on the real clock; latency from the question's
-   creation to the reply's (p50 / p99): with streaming refused (the answerer polls every
-   `--poll` s: mostly the poll interval), over the stream, and over the stream while another
-   account floods the bot with `--flood` mentions (lanes per author: the flood waits behind
-   itself, and the flood guard mutes it after its first messages).
+2. Answering: one mention from each of `--mentions` people, on the real clock; latency from
+   the question's creation to the reply's (p50 / p99): with streaming refused (the answerer
+   polls every `--poll` s: mostly the poll interval), over the stream, and over the stream while
+   another account floods the bot with `--flood` mentions (lanes per author: the flood waits
+   behind itself, and the flood guard mutes it after its first messages).
 """
 
 from __future__ import annotations
@@ -91,15 +91,17 @@ async def publish(statuses: int, *, paced: bool, directory: Path) -> dict[str, f
 async def answer(
     mentions: int, poll: float, directory: Path, *, streaming: bool, flood: int = 0
 ) -> list[float]:
-    """Real-clock latencies, question → reply, of `mentions` mentions from alice, while
-    `flood` mentions from one other account arrive as fast as the fake takes them."""
+    """Real-clock latencies, question → reply, of `mentions` people asking one question each
+    (a few per second), while `flood` mentions from one other account arrive as fast as the
+    fake takes them."""
     clock = SystemClock()
     fake = FakeMastodon(clock, requests_limit=10**6)  # the flood measures lanes, not limits
     fake.refuse_streaming = not streaming
     await fake.start()
     fake.add_account("tnl", TOKEN, bot=True)
-    fake.add_account("alice", "alice")
-    fake.add_account("flooder", "flooder")
+    people = [f"person{n}" for n in range(mentions)]
+    for person in [*people, "flooder"]:
+        fake.add_account(person, person)
     asked: dict[str, float] = {}
     latencies: list[float] = []
 
@@ -132,13 +134,15 @@ async def answer(
             await asyncio.sleep(0.002)
 
     flooder = asyncio.create_task(flooding())
-    for _ in range(mentions):
-        status = fake.post_as("alice", f"@tnl {rng.choice(questions)}")
+    for person in people:
+        status = fake.post_as(person, f"@tnl {rng.choice(questions)}")
         asked[status["id"]] = time.perf_counter()
-        await asyncio.sleep(rng.uniform(0, poll / 2))
+        await asyncio.sleep(rng.uniform(0, 0.5))
     await flooder
-    while asked:
+    deadline = time.perf_counter() + 4 * poll + 30
+    while asked and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
+    assert not asked, f"{len(asked)} mentions never answered"
     stop.set()
     await running
     await store.close()
@@ -195,7 +199,7 @@ async def main() -> None:
             (label, await answer(args.mentions, args.poll, Path(scratch), streaming=s, flood=f))
             for label, s, f in rows
         ]
-    table = Table(title=f"Mention → reply, {args.mentions} mentions from one person (real clock)")
+    table = Table(title=f"Mention → reply, {args.mentions} people asking once (real clock)")
     for column in ("how mentions arrive", "p50", "p99", "max"):
         table.add_column(column, justify="right")
     for label, values in measured:
