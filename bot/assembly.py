@@ -1,4 +1,4 @@
-"""Assembling the running bot: one conversation service, its connectors, the outbox worker and
+"""Assembling the running bot: one conversation service, the connectors, the outbox worker and
 the scheduler.
 
 Every piece is built elsewhere and tested alone; this module only decides which ones the
@@ -17,19 +17,18 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.conversation import ConversationService
-from bot.conversation.flood import FloodGuard
-from bot.core import Core
 from bot.datafile import DataFileError
 from bot.faq.engine import FaqEngine
 from bot.outbox import Target
 
 if TYPE_CHECKING:
+    from bot.connectors.mastodon.client import MastodonClient
     from bot.connectors.telegram.delivery import TelegramDelivery
+    from bot.conversation import ConversationService
     from bot.outbox.queue import Outbox
     from bot.outbox.worker import DeliveryWorker
     from bot.store.store import Store
@@ -49,6 +48,7 @@ class Platforms:
     # What announcements are enqueued to: one name per platform account or channel.
     announce: list[str] = field(default_factory=list)
     telegram: TelegramDelivery | None = None
+    mastodon: dict[str, MastodonClient] = field(default_factory=dict)  # one client per account
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -83,7 +83,8 @@ async def platform_targets(settings: Settings, store: Store, clock: Clock) -> Pl
         platforms.stoppers.append(platforms.telegram.aclose)
         platforms.targets += await platforms.telegram.targets()
         platforms.announce.append(BROADCAST)
-    mastodon = make_targets(connect(settings, clock), store, clock)
+    platforms.mastodon = connect(settings, clock)
+    mastodon = make_targets(platforms.mastodon, store, clock)
     platforms.targets += mastodon
     platforms.announce += [target.name for target in mastodon]
     return platforms
@@ -107,24 +108,18 @@ def _log_problems(error: DataFileError, consequence: str) -> None:
     log.error("%s", consequence)
 
 
-class Answerer(Protocol):
-    engine: FaqEngine
-
-
-async def reload_answers(settings: Settings, *answerers: Answerer) -> bool:
+async def reload_answers(settings: Settings, service: ConversationService) -> bool:
     """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
 
     Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
     try:
-        engine = await asyncio.to_thread(
+        service.engine = await asyncio.to_thread(
             FaqEngine.from_files, settings.corpus_dir, settings.campaign
         )
     except DataFileError as error:
         _log_problems(error, "corpus or calendar invalid: the previous version keeps answering")
         return False
-    for answerer in answerers:
-        answerer.engine = engine
-    log.info("corpus reloaded: %d entries", len(engine.corpus.entries))
+    log.info("corpus reloaded: %d entries", len(service.engine.corpus.entries))
     return True
 
 
@@ -135,9 +130,7 @@ async def start_connectors(
     platforms: Platforms,
     *,
     service: ConversationService,
-    core: Core,
 ) -> None:
-    """Telegram answers through the conversation service; Mastodon still through the core."""
     from bot.connectors.mastodon.runtime import start as start_mastodon
 
     if platforms.telegram is not None:
@@ -153,7 +146,7 @@ async def start_connectors(
             pacer=platforms.telegram.pacer,
         ).start()
         platforms.stoppers.append(telegram.stop)
-    mastodon = await start_mastodon(settings, core, store, clock)
+    mastodon = await start_mastodon(service, store, clock, platforms.mastodon)
     if mastodon is not None:
         platforms.stoppers.append(mastodon.stop)
 
@@ -179,6 +172,8 @@ def delivery_worker(
 async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Event) -> int:
     """Run until `stop` is set; 1 when the data files are invalid at start."""
     from bot.connectors.mastodon.config import AccountError
+    from bot.conversation import ConversationService
+    from bot.conversation.flood import FloodGuard
     from bot.outbox.queue import Outbox
     from bot.store.store import Store
     from scheduler.runner import AnnouncementScheduler, Planner
@@ -191,11 +186,6 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
     except DataFileError as error:
         _log_problems(error, "corpus or calendar invalid: not starting")
         return 1
-    core = Core(
-        engine,
-        clock,
-        subscribe_platforms=frozenset({"telegram"} if settings.telegram_token else ()),
-    )
     store = await Store.open(settings.store_url())
     flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
     service = ConversationService(engine, store, clock, flood=flood)
@@ -229,8 +219,8 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
         runner = AnnouncementScheduler(planner)
         if not await runner.start():
             return 1
-        await start_connectors(settings, store, clock, platforms, service=service, core=core)
-        _on_signal(signal.SIGHUP, _reloader(runner, settings, service, core))
+        await start_connectors(settings, store, clock, platforms, service=service)
+        _on_signal(signal.SIGHUP, _reloader(runner, settings, service))
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(str(os.getpid()))
         log.info("running; announcements go to %s", ", ".join(announce))
@@ -245,13 +235,13 @@ async def serve(settings: Settings, clock: Clock, out: TextIO, stop: asyncio.Eve
 
 
 def _reloader(
-    runner: AnnouncementScheduler, settings: Settings, *answerers: Answerer
+    runner: AnnouncementScheduler, settings: Settings, service: ConversationService
 ) -> Callable[[], None]:
     """SIGHUP: calendar, templates and corpus are re-read; each keeps its last valid version."""
     tasks: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
-        for work in (reload_answers(settings, *answerers), runner.reload()):
+        for work in (reload_answers(settings, service), runner.reload()):
             task = asyncio.ensure_future(work)
             tasks.add(task)  # keep a reference until done: the loop only holds weak ones
             task.add_done_callback(tasks.discard)

@@ -34,14 +34,16 @@ class RateLimiter:
         """Seconds to wait before the next publication (0 when it may go now)."""
         return max(self.free_at(now) - now, dt.timedelta(0)).total_seconds()
 
-    def free_at(self, now: dt.datetime) -> dt.datetime:
-        """The first moment (≥ now) at which one more publication fits every window."""
+    def free_at(self, now: dt.datetime, needed: int = 1) -> dt.datetime:
+        """The first moment (≥ now) at which `needed` more publications fit every window (a
+        window never holds more than its count: asking for more waits for it to empty)."""
         free = now
         if self._blocked_until is not None and self._blocked_until > free:
             free = self._blocked_until
         for count, window in self._windows:
-            if len(self._sent) >= count:
-                free = max(free, self._sent[-count] + window)
+            oldest_kept = count - min(max(needed, 1), count) + 1  # must have left the window
+            if len(self._sent) >= oldest_kept:
+                free = max(free, self._sent[-oldest_kept] + window)
         return free
 
     def allowance(self, now: dt.datetime, cap: int) -> int:

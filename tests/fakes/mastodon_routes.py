@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -209,7 +211,28 @@ def add_routes(router: web.UrlDispatcher, fake: FakeMastodon) -> None:  # noqa: 
         fake.follows.add((account["id"], source_id))  # a permission, like Mastodon's
         return web.json_response({})
 
+    async def stream(request: web.Request) -> web.StreamResponse:
+        """Server-sent events: `event: notification` blocks, a comment when connected."""
+        if fake.refuse_streaming:
+            return _error(404, "Not Found")
+        account = me(request)
+        queue: asyncio.Queue[Json | None] = asyncio.Queue()
+        fake.streams.setdefault(account["id"], []).append(queue)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        try:
+            await response.prepare(request)
+            await response.write(b":)\n")
+            fake.stream_opened.set()
+            while (notification := await queue.get()) is not None:
+                data = json.dumps(notification)
+                await response.write(f"event: notification\ndata: {data}\n\n".encode())
+        finally:
+            fake.streams[account["id"]].remove(queue)
+        return response
+
     for path, handler in (
+        ("/api/v1/streaming/user", stream),
+        ("/api/v1/streaming/user/notification", stream),
         ("/api/v1/instance", instance_v1),
         ("/api/v2/instance", instance_v2),
         ("/api/v1/accounts/verify_credentials", verify_credentials),

@@ -3,8 +3,10 @@
 It keeps real state (accounts, statuses, notifications, media), enforces what the bot must
 respect (character limit, Idempotency-Key kept one hour, 300 requests per 5-minute window and
 300 statuses per 3 hours per account, with X-RateLimit-* headers and genuine 429s) on an
-injectable clock, records every call, and injects faults on demand: 5xx, a hung response
-(client timeout) or a dropped connection, before or *after* the request took effect. A hung
+injectable clock, records every call, and injects faults on demand: 5xx, 429s announcing a
+reset, a hung response (client timeout) or a dropped connection, before or *after* the request
+took effect. It streams notifications as server-sent events (`/api/v1/streaming/user/…`) unless
+told to refuse them (`refuse_streaming`, a 404 like an instance without streaming). A hung
 request is announced on `hanging` as it starts to hang, so a test can act at that very moment
 (e.g. SIGKILL the client process between the server's write and the client's bookkeeping).
 """
@@ -62,12 +64,13 @@ CALL = web.RequestKey("call", Call)
 
 @dataclass
 class Fault:
-    kind: str  # "500", "502", "503", "504", "timeout", "drop"
+    kind: str  # "429", "500", "502", "503", "504", "timeout", "drop"
     method: str
     path: str  # a regular expression matched against the whole path
     after: bool  # fail the response only after the request took effect
     times: int
     key: str | None = None  # only requests carrying this Idempotency-Key (None: any)
+    reset: float = 0.0  # a 429's X-RateLimit-Reset, seconds after the refusal
 
 
 @dataclass
@@ -120,6 +123,10 @@ class FakeMastodon:
         self.hanging: asyncio.Queue[Call] = asyncio.Queue()
         self._runner: web.AppRunner | None = None
         self.on_status_created: Callable[[Json], None] | None = None
+        # Open notification streams by account id: each gets notifications, None to end it.
+        self.streams: dict[str, list[asyncio.Queue[Json | None]]] = {}
+        self.refuse_streaming = False
+        self.stream_opened = asyncio.Event()  # set whenever a stream is connected
 
     # Life cycle ------------------------------------------------------------------------------
 
@@ -136,6 +143,7 @@ class FakeMastodon:
 
     async def close(self) -> None:
         self._release.set()  # hung responses end now
+        self.end_streams()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -162,16 +170,31 @@ class FakeMastodon:
         after: bool = False,
         times: int = 1,
         key: str | None = None,
+        reset: float = 0.0,
     ) -> None:
-        """The next `times` matching requests fail with `kind` (5xx code, timeout, drop);
+        """The next `times` matching requests fail with `kind` (429, 5xx code, timeout, drop);
         with `key`, only requests carrying that Idempotency-Key match (one status of a thread).
+        A 429 announces its window's reset `reset` seconds later (X-RateLimit-Reset).
 
         A 503 is always a refusal, never `after` the request took effect: Mastodon answers it
         for failures that rolled back, proxies for a backend they did not reach, and the bot
         relies on that (`may_have_taken_effect`). 500, 502 and 504 may come after the fact."""
         if kind == "503" and after:
             raise ValueError("a 503 refuses the request; use 500, 502 or 504 after the fact")
-        self.faults.append(Fault(kind, method, path, after, times, key))
+        if kind == "429" and after:
+            raise ValueError("a 429 refuses the request before it reaches the application")
+        self.faults.append(Fault(kind, method, path, after, times, key, reset))
+
+    def delete(self, status: Json) -> None:
+        """Its author deletes a status (a question, before the bot answers it)."""
+        del self.statuses[status["id"]]
+        self.deleted.add(status["id"])
+
+    def end_streams(self) -> None:
+        """The streaming server closes every open stream (a restart, a proxy timeout)."""
+        for queues in self.streams.values():
+            for queue in queues:
+                queue.put_nowait(None)
 
     def post_as(self, token: str, text: str, **form: str) -> Json:
         """Another user posts (a question mentioning the bot…), as if through the API."""
@@ -229,6 +252,8 @@ class FakeMastodon:
             return self._limits(self._date(throttled, now), remaining, reset)
         if me is not None:
             request[ME] = me
+        if call.path.startswith("/api/v1/streaming"):  # its own server: no REST rate limit
+            return await handler(request)
         fault = self._take_fault(call)
         if fault is not None and not fault.after:
             return await self._fail(request, fault)
@@ -250,6 +275,12 @@ class FakeMastodon:
         return None
 
     async def _fail(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.kind == "429":
+            self.throttled += 1
+            now = self.clock.now()
+            throttled = web.json_response({"error": "Too many requests"}, status=429)
+            reset = now + dt.timedelta(seconds=fault.reset)
+            return self._limits(self._date(throttled, now), 0, reset)
         if fault.kind == "timeout":
             self.hanging.put_nowait(request[CALL])
             await self._release.wait()  # the client gives up first; released at close()
@@ -331,6 +362,9 @@ class FakeMastodon:
         self.notifications[target["id"]].append(created)
         if rule == "filter":
             self.filtered.add(created["id"])
+        else:
+            for queue in self.streams.get(target["id"], []):
+                queue.put_nowait(created)
 
     def create_status(self, author: Json, form: dict[str, Any], key: str | None) -> Json:
         """POST /api/v1/statuses with Idempotency-Key semantics: within an hour the same key

@@ -1,4 +1,4 @@
-"""Mentions and direct messages answered by the FAQ core, through the fake Mastodon."""
+"""Mentions and direct messages answered by the conversation service, through the fake Mastodon."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from bot.connectors.mastodon.answer import PICK_HINT, MentionAnswerer
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import html_to_text
-from bot.core import Core
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.store.store import Store
 from tests.fakes.mastodon_entities import Json
@@ -20,8 +21,9 @@ def answerer(
     account: MastodonAccount, engine: FaqEngine, store: Store, clock: ManualClock
 ) -> MentionAnswerer:
     """A fresh process: nothing in memory, only the store."""
+    service = ConversationService(engine, store, clock, flood=FloodGuard(clock, 20, 600))
     return MentionAnswerer(
-        account, new_client(account, clock), Core(engine, clock), store, clock, sleep=clock.sleep
+        account, new_client(account, clock), service, store, clock, sleep=clock.sleep
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.backoff import Backoff
+from bot.connectors.mastodon.client import RateBudget
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import html_to_text, status_length
 from bot.outbox import Post, RateLimit, RetryableError, State
@@ -144,7 +145,7 @@ async def test_a_429_storm_delays_but_loses_nothing(world: World) -> None:
         await outbox.enqueue(Post(f"Message {n}"), [account.target_name], f"m{n}", clock.now())
     fake.requests.limit = 10  # a small window: several 429 storms
     target = new_target(account, clock, store)
-    target.client.budget.limits["requests"] = RateLimit(1000, 300)  # no local pacing: storms
+    target.client.budget = RateBudget(clock, RateLimit(1000, 300), headroom=0)  # storms
     target.limits = ()
     delivery = DeliveryWorker(outbox, [target], clock, sleep=clock.sleep, rng=random.Random(7))
     await deliver_all(delivery, clock)

@@ -1,11 +1,20 @@
-"""Answering mentions and direct messages to the bot account with the FAQ core.
+"""Answering mentions and direct messages to the bot account, through the conversation service.
 
-Polling `/api/v1/notifications?types[]=mention&min_id=<cursor>` is the reliable base: the
-cursor (the last notification processed, in the store under `mastodon:<account>`) moves only
-after a mention has been answered or deliberately ignored, so a restart neither skips nor
-answers twice. A crash between the reply and the cursor update is covered twice more: the reply
-carries an Idempotency-Key derived from the question's id, and a question whose thread already
-holds the bot's reply is not answered again.
+This module only translates: a mention becomes an `Incoming` (the conversation is the status
+the reply goes under, the sender the author's account id, `asked_before` the question of our
+suggestions when the mention replies to them, so « 2 » works after a restart), and the `Reply`
+becomes a thread of statuses under it. What to answer is the service's business.
+
+Mentions arrive from the stream and the catch-up poll (`listen.py`), are admitted once by the
+`MentionCursor` and answered in `Lanes`, one per author: one person's mentions in order, nobody
+waiting behind somebody else. Never twice, even across restarts: the cursor moves only past
+finished mentions, each reply carries an Idempotency-Key derived from the question's id, and a
+question whose thread already holds the bot's reply is not answered again.
+
+A 429 or our own pacing waits for the announced reset and is not a failure. A reply refused for
+good (the question deleted: 404; 422) is logged, written to the audit log and skipped; a
+transient failure (network, 5xx) is retried with the one backoff, `ATTEMPTS` times at most, and
+then skipped the same way: a poison mention never holds the cursor or the mentions after it.
 
 Since Mastodon 4.3, private mentions from accounts the bot does not follow are *filtered* by
 default: they never reach the notification list. At start the answerer sets the account's
@@ -20,24 +29,33 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from mastodon import Mastodon
-from mastodon.errors import MastodonError
+from mastodon.errors import MastodonError, MastodonRatelimitError
 from mastodon.return_types import Account, Context, Notification, Status
 
+from bot.backoff import Backoff, Retries
 from bot.clock import Clock
-from bot.connectors.mastodon.client import MastodonClient, Throttled
+from bot.connectors.mastodon.client import MastodonClient, Throttled, delivery_error
 from bot.connectors.mastodon.config import MastodonAccount
+from bot.connectors.mastodon.cursor import MentionCursor
 from bot.connectors.mastodon.text import question_of, split_thread
-from bot.core import Core, Incoming, Reply
+from bot.conversation import Capabilities, ConversationService, Identity, Incoming, Lanes, Reply
+from bot.outbox.target import DeliveryError, RetryableError
 from bot.store.store import Store
-from bot.waiting import Sleep, pause
+from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
+PLATFORM = "mastodon"
 PAGE = 40
 PICK_HINT = "Répondez à ce message par le numéro de votre question."
+CAPABILITIES = Capabilities(pick_hint=PICK_HINT)
+ATTEMPTS = 5  # transient failures of one mention before it is skipped
+RETRY = Backoff(base=2.0, ceiling=120.0)
 FIRST_RUN_HORIZON = dt.timedelta(hours=24)  # on the very first poll, older mentions are history
 WANTED_POLICY = {
     "for_not_following": "accept",
@@ -47,12 +65,27 @@ WANTED_POLICY = {
 }
 
 
+@dataclass(frozen=True)
+class Mention:
+    """A status to answer; `notification_id` None for one released from a filtered request."""
+
+    notification_id: str | None
+    author: Account
+    status: Status | None
+
+
+class GaveUp(Exception):
+    def __init__(self, failure: DeliveryError, attempts: int) -> None:
+        super().__init__(f"{failure} (after {attempts} attempt{'s' if attempts > 1 else ''})")
+        self.failure = failure
+
+
 class MentionAnswerer:
     def __init__(
         self,
         account: MastodonAccount,
         client: MastodonClient,
-        core: Core,
+        service: ConversationService,
         store: Store,
         clock: Clock,
         *,
@@ -61,23 +94,29 @@ class MentionAnswerer:
     ) -> None:
         self.account = account
         self.client = client
-        self.core = core
+        self.service = service
         self.store = store
         self.clock = clock
         self.sleep = sleep
         self.max_characters = max_characters
         self.cursor_name = account.target_name
+        self.cursor = MentionCursor(store, self.cursor_name, clock)
+        self.lanes: Lanes[Mention] = Lanes(self._answer, name=self.cursor_name)
         self.me: Account | None = None
+        self.streaming_url: str | None = None  # as the instance announces it
         self.accept_requests = False  # True when the policy could not be set to accept
         self.answered = 0
         self.ignored = 0
+        self.refused = 0
+        service.add_platform(PLATFORM, CAPABILITIES)
 
     async def prepare(self) -> None:
-        """Who the bot is, the instance's limit, and a notification policy that lets
-        questions in (see the module docstring)."""
+        """Who the bot is, the instance's limit and streaming address, and a notification
+        policy that lets questions in (see the module docstring)."""
         self.me = await self.client.call(lambda api: api.account_verify_credentials())
         info = await self.client.call(lambda api: api.instance_v2())
         self.max_characters = int(info.configuration.statuses.max_characters)
+        self.streaming_url = info.configuration.urls.get("streaming")
         try:
             policy = await self.client.call(lambda api: api.notifications_policy())
             if any(policy.get(key) != value for key, value in WANTED_POLICY.items()):
@@ -94,86 +133,53 @@ class MentionAnswerer:
                 error,
             )
 
-    async def poll_once(self) -> int:
-        """Answer every mention after the cursor, oldest first; returns how many were handled."""
+    # Where mentions come from --------------------------------------------------------------
+
+    def received(self, notification: Notification) -> bool:
+        """A notification from the stream: answered in its lane unless seen already."""
+        if notification.type != "mention" or not self.cursor.admit(str(notification.id)):
+            return False
+        return self._submit(
+            Mention(str(notification.id), notification.account, notification.status)
+        )
+
+    async def catch_up(self) -> int:
+        """Admit every mention after the cursor, oldest first, into the lanes; returns how
+        many were new. Does not wait for the answers (see `poll_once`)."""
         if self.me is None:
             await self.prepare()
-        handled = 0
+        admitted = 0
         if self.accept_requests:
-            handled += await self._accept_requests()
-        while True:
-            cursor = await self.store.cursor(self.cursor_name)
-            page = await self.client.call(_mentions(cursor))
-            horizon = self.clock.now() - FIRST_RUN_HORIZON if cursor is None else None
-            for notification in sorted(page, key=lambda n: int(str(n.id))):
-                if horizon is None or notification.created_at >= horizon:
-                    await self.handle(notification.account, notification.status)
-                await self.store.set_cursor(
-                    self.cursor_name, str(notification.id), self.clock.now()
+            admitted += await self._accept_requests()
+        position = await self.cursor.load()
+        after = self.cursor.sweep_from()
+        horizon = self.clock.now() - FIRST_RUN_HORIZON if position is None else None
+        try:
+            while True:
+                page = sorted(
+                    await self.client.call(_mentions(after)), key=lambda n: int(str(n.id))
                 )
-                handled += 1
-            if len(page) < PAGE:
-                return handled
+                for notification in page:
+                    if self.cursor.admit(str(notification.id)):
+                        admitted += 1
+                        old = horizon is not None and notification.created_at < horizon
+                        status = None if old else notification.status
+                        self._submit(Mention(str(notification.id), notification.account, status))
+                    self.cursor.swept_to(str(notification.id))
+                if len(page) < PAGE:
+                    return admitted
+                after = int(str(page[-1].id))
+        finally:
+            await self.cursor.sweep_done()
 
-    async def handle(self, author: Account, status: Status | None) -> bool:
-        """Answer one mention unless it must be ignored; True when a reply was posted."""
-        assert self.me is not None
-        if status is None or author.bot or author.id == self.me.id:
-            self.ignored += 1
-            return False
-        context = await self.client.call(lambda api: api.status_context(status.id))
-        if self._answered_in(context, status):
-            self.ignored += 1
-            return False
-        question = question_of(status.content)
-        incoming = Incoming("mastodon", str(status.id), author.acct, question)
-        reply = self._picked(context, status, incoming) or self.core.handle(incoming)
-        if reply.answer is not None and reply.answer.unanswered:
-            await self.store.log_unanswered(
-                question, reply.answer.score, self.clock.now(), platform="mastodon"
-            )
-        text = f"{reply.text}\n\n{PICK_HINT}" if reply.suggestions else reply.text
-        mention = f"@{author.acct} "
-        parts = split_thread(text, self.max_characters, reserved=len(mention))
-        previous: Any = status.id
-        for index, text in enumerate(parts):
-            key = f"reply:{self.account.name}:{status.id}:{index}"
-            posted = await self.client.call(
-                _reply(mention + text, previous, status.visibility, key), statuses=1
-            )
-            previous = posted.id
-        self.answered += 1
-        return True
+    async def poll_once(self) -> int:
+        """One catch-up, and the answers to what it found: how many mentions it found."""
+        admitted = await self.catch_up()
+        await self.lanes.join()
+        return admitted
 
-    def _answered_in(self, context: Context, status: Status) -> bool:
-        assert self.me is not None
-        return any(
-            reply.account.id == self.me.id and reply.in_reply_to_id == status.id
-            for reply in context.descendants
-        )
-
-    def _picked(self, context: Context, status: Status, incoming: Incoming) -> Reply | None:
-        """« 2 » in reply to the bot's suggestions: the answer to the second one. Nothing is
-        remembered between polls: the suggestions are those the question above still gets."""
-        assert self.me is not None
-        number = incoming.text.strip().rstrip(".")
-        if (
-            not (number.isdecimal() and len(number) <= 2)
-            or status.in_reply_to_account_id != self.me.id
-        ):
-            return None
-        above = {str(ancestor.id): ancestor for ancestor in context.ancestors}
-        ours = above.get(str(status.in_reply_to_id))
-        while ours is not None and ours.account.id == self.me.id:  # a thread of ours: its top
-            ours = above.get(str(ours.in_reply_to_id))
-        if ours is None:
-            return None
-        asked = self.core.handle(
-            Incoming("mastodon", str(ours.id), incoming.user_id, question_of(ours.content))
-        )
-        if not 1 <= int(number) <= len(asked.suggestions):
-            return None
-        return self.core.choose(incoming, asked.suggestions[int(number) - 1].entry)
+    def _submit(self, mention: Mention) -> bool:
+        return self.lanes.submit(str(mention.author.id), mention)
 
     async def _accept_requests(self) -> int:
         """Fallback when the policy stays at "filter": accept each pending request and answer
@@ -182,30 +188,126 @@ class MentionAnswerer:
         for request in requests:
             await self.client.call(_accept(request.id))
             if request.last_status is not None:
-                await self.handle(request.account, request.last_status)
+                self._submit(Mention(None, request.account, request.last_status))
         return len(requests)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop`, every `poll_seconds`; pacing and errors only delay the next poll."""
-        backoff = self.account.poll_seconds
-        while not stop.is_set():
-            wait = self.account.poll_seconds
+    # One mention ---------------------------------------------------------------------------
+
+    async def _answer(self, mention: Mention) -> None:
+        """A lane's work: answer, or give up on, one mention; the cursor may then pass it."""
+        try:
+            await self.handle(mention.author, mention.status)
+        except GaveUp as gave_up:
+            await self._refused(mention, gave_up)
+        finally:
+            if mention.notification_id is not None:
+                await self.cursor.finish(mention.notification_id)
+
+    async def handle(self, author: Account, status: Status | None) -> bool:
+        """Answer one mention unless it must be ignored; True when a reply was posted.
+        Raises GaveUp when the platform refuses it for good or fails too often."""
+        assert self.me is not None
+        if status is None or author.bot or author.id == self.me.id:
+            self.ignored += 1
+            return False
+        context = await self._patiently(_context(status.id))
+        if self._answered_in(context, status):
+            self.ignored += 1
+            return False
+        incoming = Incoming(
+            PLATFORM,
+            str(status.id),
+            Identity(PLATFORM, str(author.id)),
+            question_of(status.content),
+            asked_before=self._asked_before(context, status),
+        )
+        reply = await self.service.handle(incoming)
+        if reply is None:  # the author is flooding: ignored for a while
+            self.ignored += 1
+            return False
+        await self._post(reply, author, status)
+        self.answered += 1
+        return True
+
+    async def _post(self, reply: Reply, author: Account, status: Status) -> None:
+        """The reply as a thread under the question, in the question's visibility (a direct
+        question gets a direct answer)."""
+        mention = f"@{author.acct} "
+        parts = split_thread(reply.text, self.max_characters, reserved=len(mention))
+        previous: Any = status.id
+        for index, text in enumerate(parts):
+            key = f"reply:{self.account.name}:{status.id}:{index}"
+            posted = await self._patiently(
+                _reply(mention + text, previous, status.visibility, key), statuses=1
+            )
+            previous = posted.id
+
+    async def _patiently(self, work: Callable[[Mastodon], T], *, statuses: int = 0) -> T:
+        """`client.call`, waiting out 429s and pacing until the announced reset (never an
+        exponential guess), retrying transient failures with the one backoff."""
+        retries = Retries(RETRY)
+        while True:
             try:
-                await self.poll_once()
-                backoff = self.account.poll_seconds
+                return await self.client.call(work, statuses=statuses)
             except Throttled as throttled:
-                wait = max(throttled.wait, 1.0)
-            except Exception as error:  # network, 5xx, 429: keep the cursor, try again later
-                log.warning("%s: polling mentions failed: %s", self.cursor_name, error)
-                backoff = min(backoff * 2, 600.0)
-                wait = backoff
-            await pause(self.sleep, wait, stop)
+                wait = throttled.wait
+            except MastodonRatelimitError:
+                wait = self.client.retry_after()
+            except Exception as error:
+                failure = delivery_error(error, self.client)
+                if not isinstance(failure, RetryableError) or retries.failures + 1 >= ATTEMPTS:
+                    raise GaveUp(failure, retries.failures + 1) from error
+                wait = retries.failed(failure.retry_after)
+                log.info("%s: %s; retrying in %.0f s", self.cursor_name, failure, wait)
+            await self.sleep(wait)
+
+    async def _refused(self, mention: Mention, gave_up: GaveUp) -> None:
+        """A poison mention: said, recorded in the audit log, skipped."""
+        self.refused += 1
+        status_id = mention.status.id if mention.status is not None else "?"
+        log.warning("%s: mention %s skipped: %s", self.cursor_name, status_id, gave_up)
+        sender = Identity(PLATFORM, str(mention.author.id))
+        detail = f"status {status_id} notification {mention.notification_id}: {gave_up}"
+        try:
+            await self.store.audit(
+                str(sender), f"{PLATFORM}.mention.refused", self.clock.now(), detail
+            )
+        except Exception as error:  # the skip stands; only its record is lost
+            log.error("%s: audit of the skipped mention failed: %s", self.cursor_name, error)
+
+    def _answered_in(self, context: Context, status: Status) -> bool:
+        assert self.me is not None
+        return any(
+            reply.account.id == self.me.id and reply.in_reply_to_id == status.id
+            for reply in context.descendants
+        )
+
+    def _asked_before(self, context: Context, status: Status) -> str | None:
+        """In reply to a status of ours: the question our thread answered (its top's parent).
+        Nothing is remembered between polls: the thread says it."""
+        assert self.me is not None
+        if status.in_reply_to_account_id != self.me.id:
+            return None
+        above = {str(ancestor.id): ancestor for ancestor in context.ancestors}
+        asked = above.get(str(status.in_reply_to_id))
+        while asked is not None and asked.account.id == self.me.id:  # a thread of ours: its top
+            asked = above.get(str(asked.in_reply_to_id))
+        return question_of(asked.content) if asked is not None else None
 
 
-def _mentions(cursor: str | None) -> Callable[[Mastodon], list[Notification]]:
+def _mentions(after: int | None) -> Callable[[Mastodon], list[Notification]]:
     def work(api: Mastodon) -> list[Notification]:
-        found = api.notifications(types=["mention"], min_id=cursor, limit=PAGE)
+        found = api.notifications(types=["mention"], min_id=after, limit=PAGE)
         return list(found) if isinstance(found, list) else [found]
+
+    return work
+
+
+def _context(status_id: Any) -> Callable[[Mastodon], Context]:
+    def work(api: Mastodon) -> Context:
+        context = api.status_context(status_id)
+        assert isinstance(context, Context)
+        return context
 
     return work
 

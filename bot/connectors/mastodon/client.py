@@ -12,9 +12,9 @@ else spends the same token.
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,6 +37,7 @@ from mastodon.errors import (
 
 from bot.clock import Clock
 from bot.connectors.mastodon.config import MastodonAccount
+from bot.outbox.ratelimit import RateLimiter
 from bot.outbox.target import DeliveryError, PermanentError, RateLimit, RetryableError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ class Throttled(Exception):
 
 
 class RateBudget:
-    """Sliding windows on the injected clock, plus what the server's headers last said."""
+    """The account's limits as the project's `RateLimiter`s (sliding windows on the injected
+    clock), blocked until the server's announced reset when its headers say the window is
+    spent: by us, or by anything else using the same token."""
 
     def __init__(
         self,
@@ -69,41 +72,33 @@ class RateBudget:
         headroom: int = HEADROOM,
     ) -> None:
         self.clock = clock
-        self.limits = {
-            "requests": RateLimit(max(requests_limit.count - headroom, 1), requests_limit.seconds),
-            "statuses": statuses_limit,  # only the bot creates statuses: no headroom needed
-        }
-        self._spent: dict[str, collections.deque[dt.datetime]] = {
-            kind: collections.deque() for kind in self.limits
-        }
+        self.requests = RateLimiter(
+            [RateLimit(max(requests_limit.count - headroom, 1), requests_limit.seconds)]
+        )
+        self.statuses = RateLimiter([statuses_limit])  # only the bot posts: no headroom needed
         self.server_remaining: int | None = None
         self.server_reset: dt.datetime | None = None
 
     def wait_for(self, requests_needed: int, statuses_needed: int = 0) -> float:
         """Seconds until `requests_needed` requests creating `statuses_needed` statuses fit."""
         now = self.clock.now()
-        wait = 0.0
-        for kind, needed in (("requests", requests_needed), ("statuses", statuses_needed)):
-            limit, spent = self.limits[kind], self._spent[kind]
-            while spent and (now - spent[0]).total_seconds() >= limit.seconds:
-                spent.popleft()
-            excess = len(spent) + needed - limit.count
-            if needed and excess > 0:
-                free_at = spent[min(excess, len(spent)) - 1] + dt.timedelta(seconds=limit.seconds)
-                wait = max(wait, (free_at - now).total_seconds())
+        free = self.requests.free_at(now, requests_needed)
+        if statuses_needed:
+            free = max(free, self.statuses.free_at(now, statuses_needed))
         if (
             self.server_remaining is not None
             and self.server_reset is not None
             and self.server_remaining < requests_needed
-            and self.server_reset > now
         ):
-            wait = max(wait, (self.server_reset - now).total_seconds())
-        return wait
+            free = max(free, self.server_reset)
+        return (free - now).total_seconds()
 
     def spend(self, requests_used: int, statuses_used: int = 0) -> None:
         now = self.clock.now()
-        self._spent["requests"].extend([now] * requests_used)
-        self._spent["statuses"].extend([now] * statuses_used)
+        for _ in range(requests_used):
+            self.requests.record(now)
+        for _ in range(statuses_used):
+            self.statuses.record(now)
 
     def observe(self, remaining: int | None, reset_in: float | None) -> None:
         """The server's X-RateLimit-Remaining and seconds until X-RateLimit-Reset."""
@@ -157,17 +152,24 @@ class MastodonClient:
 
     def _observe_headers(self) -> None:
         """Mastodon.py keeps the last X-RateLimit-* values, with Reset moved to the local clock
-        through the server's Date header; turn them into a duration on our clock."""
+        through the server's Date header; turn them into a duration on our clock, rounded up to
+        10 ms so that the real time spent since the header was read never brings us back
+        before the reset."""
         reset = self.api.ratelimit_reset
-        reset_in = max(float(reset) - time.time(), 0.0) if reset is not None else None
+        reset_in = (
+            math.ceil(max(float(reset) - time.time(), 0.0) * 100) / 100
+            if reset is not None
+            else None
+        )
         self.budget.observe(self.api.ratelimit_remaining, reset_in)
 
     def retry_after(self) -> float:
-        """After a 429: how long the server asked us to wait (its window reset), at least 1 s."""
+        """After a 429: how long the server asked us to wait (until its window resets), never
+        longer; a minute when it did not say."""
         reset = self.budget.server_reset
         if reset is None:
             return 60.0
-        return max((reset - self.clock.now()).total_seconds(), 1.0)
+        return max((reset - self.clock.now()).total_seconds(), 0.0)
 
 
 def delivery_error(error: Exception, client: MastodonClient) -> DeliveryError:  # noqa: PLR0911

@@ -1,7 +1,8 @@
 """Wiring for `tnl-bot run`: outbox targets and the mention answerer of each configured account.
 
-Pass the same `clients` (from `connect`) to `make_targets` and `start` so that publishing and
-answering of one account share one rate budget, as they share one server limit.
+`connect` builds one client per account; the running bot passes the same clients to
+`make_targets` and `start`, so that publishing and answering of one account share one rate
+budget (and one lock on Mastodon.py's bookkeeping), as they share one server limit.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from bot.config import Settings
 from bot.connectors.mastodon.answer import MentionAnswerer
 from bot.connectors.mastodon.client import REQUEST_TIMEOUT, MastodonClient
 from bot.connectors.mastodon.config import MastodonAccount, load_accounts
+from bot.connectors.mastodon.listen import MentionListener
 from bot.connectors.mastodon.target import (
     History,
     MastodonTarget,
     attempt_in_doubt,
     receipt_status_ids,
 )
-from bot.core import Core
+from bot.conversation import ConversationService
 from bot.outbox.queue import Outbox
 from bot.store.schema import outbox_items
 from bot.store.store import Store
@@ -114,9 +116,9 @@ def make_targets(
 
 @dataclass
 class MastodonConnector:
-    """The running answerers; `stop()` ends them after their current poll."""
+    """The running listeners; `stop()` ends them, letting answers in progress finish."""
 
-    answerers: list[MentionAnswerer]
+    listeners: list[MentionListener]
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -126,25 +128,27 @@ class MastodonConnector:
 
 
 async def start(
-    settings: Settings,
-    core: Core,
+    service: ConversationService,
     store: Store,
     clock: Clock,
+    clients: dict[str, MastodonClient],
     *,
-    clients: dict[str, MastodonClient] | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> MastodonConnector | None:
-    """Start answering mentions on every account that wants it; None when none is configured."""
-    found = connect(settings, clock) if clients is None else clients
-    answerers = [
-        MentionAnswerer(client.account, client, core, store, clock, sleep=sleep)
-        for client in found.values()
+    """Start answering mentions on every account that wants it, with the clients its outbox
+    targets use; None when no account answers."""
+    listeners = [
+        MentionListener(
+            MentionAnswerer(client.account, client, service, store, clock, sleep=sleep),
+            sleep=sleep,
+        )
+        for client in clients.values()
         if client.account.answer_mentions
     ]
-    if not answerers:
+    if not listeners:
         return None
-    connector = MastodonConnector(answerers)
-    for answerer in answerers:
-        log.info("answering Mastodon mentions as %s", answerer.cursor_name)
-        connector.tasks.append(asyncio.create_task(answerer.run(connector.stop_event)))
+    connector = MastodonConnector(listeners)
+    for listener in listeners:
+        log.info("answering Mastodon mentions as %s", listener.name)
+        connector.tasks.append(asyncio.create_task(listener.run(connector.stop_event)))
     return connector
