@@ -27,10 +27,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bot.config import DATABASE_FILE, default_url
 from bot.outbox import Post, Receipt
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.store.store import DATABASE_FILE, Store, default_url
+from bot.store.store import Store
 from tests.fakes.telegram_server import FakeTelegram
 
 TNL_BOT = Path(sys.executable).with_name("tnl-bot")

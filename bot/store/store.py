@@ -28,13 +28,6 @@ from bot.store.schema import (
     unanswered_questions,
 )
 
-DATABASE_FILE = "tnl-bot.sqlite3"
-
-
-def default_url(data_dir: Path) -> str:
-    """The SQLite file under the data directory, created (directory included) on first use."""
-    return f"sqlite+aiosqlite:///{(data_dir / DATABASE_FILE).resolve()}"
-
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers (the CLI) run beside the worker; NORMAL sync is still crash-safe in WAL
