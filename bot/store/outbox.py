@@ -380,13 +380,13 @@ _FINISH = (
     )
 )
 
+_PREFIX = bindparam("prefix", type_=String)
 PENDING_TARGETS = (
     select(outbox_items.c.target)
     .where(
         outbox_items.c.state.in_(LIVE),
         # Not LIKE: SQLite's is case-insensitive and `_` is a wildcard; this is exact on both.
-        func.substr(outbox_items.c.target, 1, func.length(bindparam("prefix")))
-        == bindparam("prefix"),
+        func.substr(outbox_items.c.target, 1, func.length(_PREFIX)) == _PREFIX,
     )
     .distinct()
     .order_by(outbox_items.c.target)
