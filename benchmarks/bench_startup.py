@@ -7,7 +7,8 @@ new one. For each history size the benchmark fills a SQLite store (in a temporar
 TNL_DATA_DIR) with that many *sent* Telegram outbox items (broadcasts of 500 chats each), then
 times the real `tnl-bot run`, from process start until "running" is logged, with no platform
 configured and with Telegram configured against the fake Bot API (127.0.0.1, random port).
-Every run starts from a fresh copy of the filled store. Figures are the median of the runs.
+Every run starts from a fresh copy of the filled store; the cases take turns, and each figure
+is the median of its runs.
 """
 
 from __future__ import annotations
@@ -102,14 +103,19 @@ async def main(sizes: list[int], runs: int) -> None:
     telegram = await FakeTelegram().start()
     try:
         with tempfile.TemporaryDirectory(prefix="tnl-startup-store-") as tmp:
-            for size in sizes:
-                template = Path(tmp) / str(size)
+            templates = {size: Path(tmp) / str(size) for size in sizes}
+            for size, template in templates.items():
                 await fill(template, size)
+            platforms = {"none": None, "telegram": telegram}
+            cases = [(size, name) for size in sizes for name in platforms]
+            times: dict[tuple[int, str], list[float]] = {case: [] for case in cases}
+            for _ in range(runs):  # interleaved: a busy machine slows every case alike
+                for size, name in cases:
+                    elapsed = await start_once(templates[size], platforms[name])
+                    times[size, name].append(elapsed)
+            for size, template in templates.items():
                 megabytes = (template / DATABASE_FILE).stat().st_size / 1e6
-                cells = []
-                for platform in (None, telegram):
-                    times = [await start_once(template, platform) for _ in range(runs)]
-                    cells.append(f"{statistics.median(times):.2f}")
+                cells = [f"{statistics.median(times[size, name]):.2f}" for name in platforms]
                 table.add_row(f"{size:,}", f"{megabytes:.1f}", *cells)
     finally:
         await telegram.close()
