@@ -23,7 +23,8 @@ from bot.faq.engine import FaqEngine, Kind, Thresholds
 from bot.faq.evaluate import Case, evaluate, load_cases
 from bot.faq.index import Ranking, Weights
 from bot.faq.smalltalk import classify
-from scheduler.campaign import PARIS, default_campaign_file, load_campaign
+from bot.paris import PARIS
+from scheduler.campaign import default_campaign_file, load_campaign
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 NOW = dt.datetime(2026, 11, 24, 10, tzinfo=PARIS)

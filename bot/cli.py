@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.datafile import DataFileError, Problem
+from bot.options import file_options
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -27,18 +28,6 @@ def _moment(text: str) -> dt.datetime:
         return parse_moment(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 date or date-time: {text!r}") from None
-
-
-def file_options() -> argparse.ArgumentParser:
-    """--corpus and --campaign, for every command that reads the data files."""
-    files = argparse.ArgumentParser(add_help=False)
-    files.add_argument(
-        "--corpus", type=Path, metavar="DIR", help="FAQ corpus directory (env TNL_CORPUS_DIR)"
-    )
-    files.add_argument(
-        "--campaign", type=Path, metavar="FILE", help="campaign calendar (env TNL_CAMPAIGN)"
-    )
-    return files
 
 
 def _data_options() -> argparse.ArgumentParser:

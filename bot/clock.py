@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from scheduler.campaign import PARIS
+from bot.paris import PARIS
 
 
 class Clock(Protocol):

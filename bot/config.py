@@ -11,6 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.faq.corpus import default_corpus_dir
 from scheduler.campaign import default_campaign_file
 
+DATABASE_FILE = "tnl-bot.sqlite3"
+
+
+def default_url(data_dir: Path) -> str:
+    """The SQLite file under the data directory (the store creates it, directory included, on
+    first use): where the bot keeps its memory unless TNL_DATABASE_URL says otherwise."""
+    return f"sqlite+aiosqlite:///{(data_dir / DATABASE_FILE).resolve()}"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -61,8 +69,6 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
 
     def store_url(self) -> str:
-        from bot.store.store import default_url
-
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return default_url(self.data_dir)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.options import file_options
+
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -23,9 +25,7 @@ PID_FILE = "tnl-bot.pid"
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    from bot.cli import file_options  # no --now: the running bot lives in real time
-
-    files = file_options()
+    files = file_options()  # no --now: the running bot lives in real time
     run = commands.add_parser(
         "run", parents=[files], help="run the bot: answers, announcements and outbox delivery"
     )

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -27,8 +26,7 @@ from pydantic import (
 )
 
 from bot.datafile import DataFileError, read_yaml, validate
-
-PARIS = ZoneInfo("Europe/Paris")
+from bot.paris import PARIS
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 

@@ -27,7 +27,8 @@ def cmd_schedule(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import Settings
     from bot.datafile import DataFileError
     from bot.french import long_datetime
-    from scheduler.campaign import PARIS, load_campaign
+    from bot.paris import PARIS
+    from scheduler.campaign import load_campaign
     from scheduler.plan import campaign_plan
     from scheduler.templates import load_templates, render_problems
 

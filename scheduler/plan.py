@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.paris import PARIS
 from scheduler.campaign import (
     ANNOUNCEMENT_KINDS,
-    PARIS,
     AnnouncementKind,
     Campaign,
     Edition,

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.clock import Clock
 from bot.datafile import DataFileError
 from bot.outbox import Post
 from bot.outbox.queue import Outbox
-from bot.store.schema import announcements
 from bot.store.store import Store
 from scheduler.campaign import load_campaign
 from scheduler.plan import Announcement, campaign_plan
@@ -85,15 +82,10 @@ class Planner:
         log.info("plan loaded: %d announcements", len(plan))
         return True
 
-    async def decided(self) -> dict[str, str]:
-        async with self.store.engine.connect() as connection:
-            rows = await connection.execute(select(announcements.c.id, announcements.c.state))
-            return {row.id: row.state for row in rows}
-
     async def tick(self) -> dt.datetime | None:
         """Act on everything due now; return when the next announcement is due (None: never)."""
         now = self.clock.now()
-        decided = await self.decided()
+        decided = await self.store.announcement_decisions()
         for announcement in self.plan:
             if announcement.due > now:
                 return announcement.due
@@ -117,19 +109,9 @@ class Planner:
             )
             log.info("announcement %s enqueued for %s", announcement.id, ", ".join(self.targets))
             decision = Decision(announcement.id, "enqueued")
-        statement = (
-            self.store.insert(announcements)
-            .values(
-                id=announcement.id,
-                due_at=announcement.due,
-                state=decision.state,
-                decided_at=now,
-                reason=decision.reason,
-            )
-            .on_conflict_do_nothing()  # type: ignore[attr-defined]
+        await self.store.decide_announcement(
+            announcement.id, announcement.due, decision.state, now, decision.reason
         )
-        async with self.store.engine.begin() as connection:
-            await connection.execute(statement)
         if decision.state == "enqueued" and self.on_enqueued is not None:
             self.on_enqueued()
         return decision

@@ -9,7 +9,8 @@ import pytest
 
 from bot.faq.corpus import Corpus, default_corpus_dir, load_corpus
 from bot.faq.engine import FaqEngine
-from scheduler.campaign import PARIS, Campaign, default_campaign_file, load_campaign
+from bot.paris import PARIS
+from scheduler.campaign import Campaign, default_campaign_file, load_campaign
 
 DATA = Path(__file__).parent / "data"
 

@@ -23,13 +23,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import default_url
 from bot.datafile import DataFileError, Problem
 from bot.faq.corpus import default_corpus_dir, load_corpus
 from bot.faq.engine import FaqEngine
 from bot.french import typography
-from bot.store.store import Store, default_url
+from bot.paris import PARIS
+from bot.store.store import Store
 from bot.texts import SUBSCRIBED
-from scheduler.campaign import PARIS, load_campaign
+from scheduler.campaign import load_campaign
 from scheduler.plan import campaign_plan
 from scheduler.templates import default_templates_file, load_templates
 from tests.fakes.mastodon_entities import Json

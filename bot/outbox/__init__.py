@@ -6,7 +6,6 @@ needs `Post` or `Target` must not pay for it.
 """
 
 from bot.outbox.post import Post, Visibility
-from bot.outbox.state import State
 from bot.outbox.target import (
     DeliveryError,
     InDoubtError,
@@ -16,6 +15,7 @@ from bot.outbox.target import (
     RetryableError,
     Target,
 )
+from bot.store.items import State
 
 __all__ = [
     "DeliveryError",

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TextIO
 
-from bot.outbox.state import State
+from bot.store.items import State
 
 if TYPE_CHECKING:
     from rich.table import Table

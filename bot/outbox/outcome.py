@@ -1,15 +1,14 @@
-"""`Outcome`: what one delivery attempt did to an item, recorded in batches by `Outbox.record`."""
+"""`Outcome`: what one delivery attempt did to an item, recorded in batches by `Outbox.record`
+(the store's `Finished`: the item's new state and the attempt's record)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+from bot.outbox.item import OutboxItem
 from bot.outbox.target import Receipt
-
-if TYPE_CHECKING:
-    from bot.outbox.queue import OutboxItem
+from bot.store.items import IN_DOUBT
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Outcome:
         cls, item: OutboxItem, due_at: dt.datetime, reason: str, now: dt.datetime
     ) -> Outcome:
         """Retried like `retry`, but the attempt says it may have arrived (counted per key)."""
-        return cls(item.id, "pending", "in_doubt", reason, now, due_at, reason)
+        return cls(item.id, "pending", IN_DOUBT, reason, now, due_at, reason)
 
     @classmethod
     def failed(cls, item: OutboxItem, reason: str, now: dt.datetime) -> Outcome:
@@ -47,21 +46,3 @@ class Outcome:
     def interrupted(cls, item: OutboxItem, now: dt.datetime) -> Outcome:
         detail = "worker stopped after claiming it (sent or not); resumed"
         return cls(item.id, "pending", "interrupted", detail, now, now, item.reason)
-
-    def item_values(self) -> dict[str, Any]:
-        return {
-            "item_id": self.item_id,
-            "new_state": self.state,
-            "new_due_at": self.due_at,
-            "new_reason": self.reason,
-            "new_receipt": self.receipt,
-            "new_sent_at": self.sent_at,
-        }
-
-    def attempt_values(self) -> dict[str, Any]:
-        return {
-            "item_id": self.item_id,
-            "at": self.at,
-            "outcome": self.attempt,
-            "detail": self.detail,
-        }

@@ -10,13 +10,9 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, exists, func, select
-
-from bot.outbox.state import State
-from bot.store.schema import delivery_attempts, outbox_items
+from bot.store.items import State
+from bot.store.outbox import key_states
 from bot.store.store import Store
-
-IN_DOUBT = "in_doubt"  # delivery_attempts.outcome of a send that may have arrived
 
 
 @dataclass
@@ -39,30 +35,10 @@ def family(target: str) -> str:
 
 async def progress(store: Store, keys: int = 20, key: str | None = None) -> list[Progress]:
     """The `keys` most recently enqueued keys (or just `key`), oldest first."""
-    chosen: ColumnElement[bool]
-    if key is None:
-        latest = (
-            select(outbox_items.c.key)
-            .group_by(outbox_items.c.key)
-            .order_by(func.max(outbox_items.c.id).desc())
-            .limit(keys)
-        )
-        chosen = outbox_items.c.key.in_(latest.scalar_subquery())
-    else:
-        chosen = outbox_items.c.key == key
-    doubted = exists().where(
-        delivery_attempts.c.item_id == outbox_items.c.id,
-        delivery_attempts.c.outcome == IN_DOUBT,
-    )
-    query = (
-        select(outbox_items.c.key, outbox_items.c.target, outbox_items.c.state, doubted)
-        .where(chosen)
-        .order_by(outbox_items.c.id)
-    )
     lines: dict[tuple[str, str], Progress] = {}
-    async with store.engine.connect() as connection:
-        for item_key, target, state, in_doubt in await connection.execute(query):
-            line = lines.setdefault((item_key, family(target)), Progress(item_key, family(target)))
-            line.counts[State(state)] += 1
-            line.in_doubt += bool(in_doubt)
+    for item in await key_states(store, keys, key):
+        name = family(item.target)
+        line = lines.setdefault((item.key, name), Progress(item.key, name))
+        line.counts[item.state] += 1
+        line.in_doubt += item.in_doubt
     return list(lines.values())

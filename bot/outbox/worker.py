@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 
 from bot.backoff import Backoff
 from bot.clock import Clock
+from bot.outbox.item import OutboxItem
 from bot.outbox.limits import Limiters
 from bot.outbox.outcome import Outcome
-from bot.outbox.queue import Outbox, OutboxItem
+from bot.outbox.queue import Outbox
 from bot.outbox.recorder import Recorder
-from bot.outbox.state import State
 from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
+from bot.store.items import State
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)

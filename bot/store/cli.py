@@ -22,8 +22,8 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
 
     from bot.config import Settings
     from bot.french import long_datetime
+    from bot.paris import PARIS
     from bot.store.store import Store
-    from scheduler.campaign import PARIS
 
     async def main() -> int:
         store = await Store.open(Settings().store_url())

@@ -1,9 +1,9 @@
 """The store: one database for everything the bot must remember across restarts.
 
 A SQLite file by default (zero set-up), a `postgresql+asyncpg://` URL for deployments that run
-two instances; the same queries on both. The outbox has its own module (`bot.outbox.queue`);
-the small records kept for connectors and organisers (subscribers, cursors, audit, unanswered
-questions) are plain methods here.
+two instances; the same queries on both. The outbox has its own module (`bot.store.outbox`);
+the small records kept for connectors, the planner and organisers (subscribers, cursors,
+announcement decisions, audit, unanswered questions) are plain methods here.
 """
 
 from __future__ import annotations
@@ -22,18 +22,12 @@ from sqlalchemy.sql.expression import Insert
 
 from bot.store import migrate
 from bot.store.schema import (
+    announcements,
     audit_log,
     platform_cursors,
     subscribers,
     unanswered_questions,
 )
-
-DATABASE_FILE = "tnl-bot.sqlite3"
-
-
-def default_url(data_dir: Path) -> str:
-    """The SQLite file under the data directory, created (directory included) on first use."""
-    return f"sqlite+aiosqlite:///{(data_dir / DATABASE_FILE).resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -174,6 +168,31 @@ class Store:
             )
             return [AuditEntry(row.at, row.actor, row.action, row.detail) for row in rows]
 
+    # Announcements -------------------------------------------------------------------------
+
+    async def announcement_decisions(self) -> dict[str, str]:
+        """What the planner decided so far: announcement id → `enqueued` or `skipped`."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(select(announcements.c.id, announcements.c.state))
+            return {row.id: row.state for row in rows}
+
+    async def decide_announcement(
+        self,
+        announcement_id: str,
+        due_at: dt.datetime,
+        state: str,
+        now: dt.datetime,
+        reason: str | None = None,
+    ) -> None:
+        """Record the planner's decision about an announcement; the first decision stands."""
+        statement = (
+            self.insert(announcements)
+            .values(id=announcement_id, due_at=due_at, state=state, decided_at=now, reason=reason)
+            .on_conflict_do_nothing()  # type: ignore[attr-defined]
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
     # Unanswered questions ------------------------------------------------------------------
 
     async def log_unanswered(
@@ -217,12 +236,12 @@ class Store:
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         summaries = [
-            UnansweredSummary(row.question, row.asked, row.best, _aware(row.last)) for row in rows
+            UnansweredSummary(row.question, row.asked, row.best, aware(row.last)) for row in rows
         ]
         return sorted(summaries, key=lambda s: (-s.count, -s.last_asked.timestamp()))
 
 
-def _aware(value: dt.datetime | str) -> dt.datetime:
+def aware(value: dt.datetime | str) -> dt.datetime:
     """Aggregates lose the column type on SQLite (text comes back); normalise to aware UTC."""
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

@@ -33,7 +33,8 @@ from bot.connectors.mastodon.runtime import outbox_history
 from bot.connectors.mastodon.target import attempt_in_doubt
 from bot.connectors.mastodon.text import html_to_text
 from bot.outbox import Post, RetryableError, State
-from bot.outbox.queue import Outbox, OutboxItem
+from bot.outbox.item import OutboxItem
+from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
 from tests.fakes.mastodon_entities import Json
 from tests.manual_clock import ManualClock

@@ -27,7 +27,8 @@ from bot.connectors.mastodon.config import DEFAULT_HASHTAGS
 from bot.connectors.mastodon.target import thread_keys
 from bot.connectors.mastodon.text import same_text, split_thread, with_hashtags
 from bot.outbox import Post, State
-from bot.outbox.queue import Outbox, OutboxItem
+from bot.outbox.item import OutboxItem
+from bot.outbox.queue import Outbox
 from bot.store.store import Store
 from tests.fakes.mastodon_entities import Json
 from tests.fakes.mastodon_server import Call, FakeMastodon

@@ -9,9 +9,10 @@ import datetime as dt
 from typing import Any
 
 from bot.outbox import InDoubtError, Post, RateLimit, Receipt, RetryableError, State
+from bot.outbox.item import OutboxItem
 from bot.outbox.outcome import Outcome
 from bot.outbox.progress import progress
-from bot.outbox.queue import Outbox, OutboxItem
+from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.manual_clock import ManualClock

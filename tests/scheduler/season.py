@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
+from bot.paris import PARIS
 from bot.store.store import Store
-from scheduler.campaign import PARIS
 from scheduler.runner import Planner
 from scheduler.templates import default_templates_file
 from tests.manual_clock import ManualClock

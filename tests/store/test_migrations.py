@@ -9,9 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
 
+from bot.config import default_url
 from bot.store.migrate import head_revision
 from bot.store.schema import metadata
-from bot.store.store import Store, default_url
+from bot.store.store import Store
 
 T0 = dt.datetime(2027, 3, 24, 9, 0, tzinfo=dt.UTC)
 

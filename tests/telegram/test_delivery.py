@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -194,3 +195,24 @@ async def test_a_new_subscriber_gets_the_next_broadcast(
     await r.outbox.enqueue(POST, ["telegram"], KEY, clock.now())
     await r.run()
     assert fake.texts(4242001) == [POST.text]
+
+
+async def test_a_subscribers_copy_keeps_the_announcements_deadline(
+    fake: FakeTelegram, store: Store, clock: ManualClock
+) -> None:
+    """The planner gives an announcement until 6 h after it was due; the copy fanned out to a
+    subscriber has that deadline too (not the outbox's default 24 h), so a 7-hour flood wait
+    gives it up instead of announcing a day late."""
+    await subscribe(store, clock, [777])
+    r = await rig(fake, store, clock, channel=None)
+    deadline = clock.now() + dt.timedelta(hours=6)
+    await r.outbox.enqueue(POST, ["telegram"], KEY, clock.now(), deadline=deadline)
+    fake.fail_next("sendMessage", "429:25200")  # Telegram: come back in 7 hours
+    await r.run()
+    copy = await r.outbox.find(KEY, "telegram:777")
+    assert copy is not None
+    assert (copy.deadline, copy.state) == (deadline, State.FAILED)
+    assert (copy.reason or "").startswith(
+        f"deadline {deadline.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC passed after 1 attempt(s)"
+    )
+    assert fake.texts(777) == []

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from bot.datafile import DataFileError
-from scheduler.campaign import PARIS, Campaign, Edition, Phase, load_campaign, status
+from bot.paris import PARIS
+from scheduler.campaign import Campaign, Edition, Phase, load_campaign, status
 
 EDITION_2027 = Edition(
     name="2027",

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from bot import texts
 from bot.faq.engine import FaqEngine, Kind
 from bot.french import typography
-from scheduler.campaign import PARIS, Campaign, Edition
+from bot.paris import PARIS
+from scheduler.campaign import Campaign, Edition
 
 EDITION_2027 = Edition(
     name="2027",

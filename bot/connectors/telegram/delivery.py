@@ -1,10 +1,11 @@
 """Outbox targets for Telegram: one per chat, plus a `telegram` fan-out target for producers.
 
 Producers (scheduler, organiser broadcasts) enqueue to the single target `telegram`. Publishing
-it enqueues, under the same key, one item per chat: the configured channel and every current
-subscriber (`telegram:<chat id>`). Enqueueing is idempotent by (key, target), so a crash in the
-middle of a fan-out is resumed without doubling; each chat's item then has its own state, retries
-and receipt, which is what `tnl-bot outbox list` shows as the broadcast's progress.
+it fans out (`Outbox.fan_out`), under the same key and with the same due time and deadline, one
+item per chat: the configured channel and every current subscriber (`telegram:<chat id>`).
+Enqueueing is idempotent by (key, target), so a crash in the middle of a fan-out is resumed
+without doubling; each chat's item then has its own state, retries and receipt, which is what
+`tnl-bot outbox list` shows as the broadcast's progress.
 
 `sendMessage` has no idempotency key: a send that timed out may have arrived. The chat target
 raises `InDoubtError`: the outbox retries it (a rare duplicate beats a loss), records the attempt
@@ -15,6 +16,7 @@ per broadcast in `tnl-bot outbox list`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from bot.connectors.telegram.connector import token_of
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, TelegramLimits
 from bot.connectors.telegram.request import may_have_arrived
 from bot.outbox.post import Post
-from bot.outbox.queue import Outbox
+from bot.outbox.queue import DEFAULT_DEADLINE, Outbox
 from bot.outbox.target import (
     InDoubtError,
     PermanentError,
@@ -137,12 +139,17 @@ class BroadcastTarget:
         self.delivery = delivery
 
     async def publish(self, post: Post, key: str) -> Receipt:
+        """Fan out the item being published (this target's item of `key`, which carries `post`):
+        every chat's copy keeps its due time and deadline."""
         d = self.delivery
+        parent = await d.outbox.find(key, self.name)
+        if parent is None:  # only the worker publishes, and only items it claimed
+            raise PermanentError(f"no outbox item {key} → {self.name} to fan out")
         chats = await d.recipients()
         now = d.clock.now()
         for start in range(0, len(chats), ENQUEUE_CHUNK):
             names = [PREFIX + chat for chat in chats[start : start + ENQUEUE_CHUNK]]
-            await d.outbox.enqueue(post, names, key, now)
+            await d.outbox.fan_out(parent, names, now)
         for chat in chats:
             d.target(chat)
         d.stats.fanned_out[key] = len(chats)
@@ -164,10 +171,12 @@ class TelegramDelivery:
         channel: str | None = None,
         limits: TelegramLimits = DEFAULT_LIMITS,
         sleep: Sleep = asyncio.sleep,
+        deadline: dt.timedelta = DEFAULT_DEADLINE,
     ) -> None:
+        """`deadline`: how long a deferred reply is retried (TNL_OUTBOX_DEADLINE_HOURS)."""
         self.bot = bot
         self.store = store
-        self.outbox = Outbox(store)
+        self.outbox = Outbox(store, deadline)
         self.clock = clock
         self.channel = channel
         self.limits = limits
@@ -179,11 +188,10 @@ class TelegramDelivery:
 
     async def targets(self) -> list[Target]:
         """Everything the outbox worker needs now: the fan-out target, the channel, every
-        subscriber, and chats that still have items (unsubscribed since, migrated…)."""
+        subscriber, and chats that still have items (unsubscribed since, migrated…). Only
+        unfinished items are read, through an index: start-up does not grow with history."""
         chats = await self.recipients()
-        for item in await self.outbox.items():
-            if item.target.startswith(PREFIX) and item.state.value in ("pending", "sending"):
-                chats.append(chat_of(item.target))
+        chats += [chat_of(name) for name in await self.outbox.pending_targets(PREFIX)]
         return [BroadcastTarget(self), *(self.target(chat) for chat in dict.fromkeys(chats))]
 
     def attach(self, worker: DeliveryWorker) -> None:
@@ -262,7 +270,13 @@ def delivery(
     enqueue to the target named `telegram`."""
     bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
     return TelegramDelivery(
-        bot, store, clock, channel=settings.telegram_channel, limits=limits, sleep=sleep
+        bot,
+        store,
+        clock,
+        channel=settings.telegram_channel,
+        limits=limits,
+        sleep=sleep,
+        deadline=dt.timedelta(hours=settings.outbox_deadline_hours),
     )
 
 
