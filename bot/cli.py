@@ -185,15 +185,27 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from bot.faq.evaluate import evaluate, load_cases
-    from bot.faq.report import print_report
+    from bot.faq.report import print_json, print_report
 
     try:
-        engine = _engine(args)
-        cases = load_cases(args.file, {e.id for e in engine.corpus.entries})
+        if args.file.suffix == ".json":  # a benchmark: its own corpus and queries
+            from bot.faq.benchmark import load_benchmark
+            from bot.faq.engine import FaqEngine
+            from scheduler.campaign import load_campaign
+
+            corpus, cases = load_benchmark(args.file)
+            engine = FaqEngine(corpus, load_campaign(_paths(args)[1]))
+        else:
+            engine = _engine(args)
+            cases = load_cases(args.file, {e.id for e in engine.corpus.entries})
     except DataFileError as error:
         return _report(error, "cannot evaluate")
-    print_report(evaluate(engine, cases, _now(args)), out)
-    return 0
+    report = evaluate(engine, cases, _now(args))
+    (print_json if args.json else print_report)(report, out)
+    below = (args.min_accuracy is not None and report.accuracy < args.min_accuracy) or (
+        args.min_abstention is not None and report.abstention < args.min_abstention
+    )
+    return 1 if below else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,7 +238,16 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", parents=[common], help="accuracy and abstention on a question set"
     )
     evaluation.add_argument(
-        "file", type=Path, help="YAML file: questions: [{q: ..., expected: id|null}]"
+        "file",
+        type=Path,
+        help="YAML file: questions: [{q: ..., expected: id|null}], or a benchmark .json",
+    )
+    evaluation.add_argument("--json", action="store_true", help="metrics as one JSON object")
+    evaluation.add_argument(
+        "--min-accuracy", type=float, metavar="RATIO", help="exit 1 below this accuracy (0–1)"
+    )
+    evaluation.add_argument(
+        "--min-abstention", type=float, metavar="RATIO", help="exit 1 below this abstention (0–1)"
     )
     evaluation.set_defaults(run=cmd_eval)
 

@@ -37,6 +37,12 @@ def test_out_of_scope_abstention_is_at_least_90_percent(report: Report) -> None:
     assert report.abstention >= 0.90, failures(answered)
 
 
+def test_in_scope_wrong_answers_stay_under_2_percent(report: Report) -> None:
+    """A confident wrong answer is worse than a suggestion: the calibration allows none here."""
+    wrong = [o for o in report.in_scope if o.chosen is not None and not o.correct]
+    assert report.wrong_rate <= 0.02, failures(wrong)
+
+
 def test_holdout_set_is_kept_apart_from_the_devset() -> None:
     """The hold-out set reports generalisation; a question in both would make it meaningless."""
     devset = {c.q for c in load_cases(DATA / "devset.yaml", set(), allow_unknown=True)}

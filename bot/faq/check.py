@@ -24,11 +24,14 @@ def check_phrasings(engine: FaqEngine) -> CorpusReport:
     ambiguities: list[Problem] = []
     corpus = engine.corpus
     owners: dict[tuple[str, ...], str] = {}
+    semantic = engine.index.semantic
+    position = -1  # of the phrasing in the semantic stage's matrix: it is embedded already
     for entry in corpus.entries:
         origin = corpus.origins[entry.id]
         located: list[tuple[tuple[str | int, ...], str]] = [(("question",), entry.question)]
         located += [(("alternatives", i), text) for i, text in enumerate(entry.alternatives)]
         for location, text in located:
+            position += 1
             where = origin.document.path, origin.line_of(*location)
             terms = engine.index.terms(text)
             owner = owners.setdefault(terms, entry.id)
@@ -36,7 +39,8 @@ def check_phrasings(engine: FaqEngine) -> CorpusReport:
                 message = f"{text!r} (entry {entry.id!r}) is also a phrasing of entry {owner!r}"
                 collisions.append(Problem(*where, message))
                 continue
-            kind, chosen = engine.decide(engine.rank(text))
+            embedding = semantic.phrasing(position) if semantic is not None else None
+            kind, chosen = engine.decide(engine.index.rank(text, embedding=embedding))
             label = f"{text!r} (entry {entry.id!r})"
             if kind in (Kind.ANSWER, Kind.DATES, Kind.OUT_OF_SCOPE) and chosen[0].id != entry.id:
                 collisions.append(Problem(*where, f"{label} is answered by entry {chosen[0].id!r}"))

@@ -28,7 +28,8 @@ class Entry(BaseModel):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     question: Text
     alternatives: Annotated[list[Text], Field(min_length=MIN_ALTERNATIVES)]
-    keywords: Annotated[list[Text], Field(min_length=1)]
+    # Optional: the semantic stage finds entries without them; a keyword only adds a bonus.
+    keywords: list[Text] = []
     answer: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ANSWER_CHARS)
     ]

@@ -71,6 +71,12 @@ class Report:
         return _ratio(sum(o.correct for o in self.out_of_scope), len(self.out_of_scope))
 
     @property
+    def wrong_rate(self) -> float:
+        """In-scope questions answered with another entry: worse than a suggestion."""
+        wrong = sum(o.chosen is not None and not o.correct for o in self.in_scope)
+        return _ratio(wrong, len(self.in_scope))
+
+    @property
     def suggestion_recall(self) -> float:
         """In-scope questions answered right or with the right entry among the suggestions."""
         return _ratio(sum(o.correct or o.suggested for o in self.in_scope), len(self.in_scope))

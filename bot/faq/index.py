@@ -8,11 +8,15 @@ Each entry gets two scores, both on 0–100:
 * **fuzzy**: the best rapidfuzz similarity between the question and one of the entry's phrasings
   (question + alternatives), robust to word order and small wording changes.
 
-Coverage comes from an inverted index (only the postings of the question's terms are touched), so
-it doubles as the candidate stage: only the best-covered entries go through the fuzzy stage, one
-`process.extract` call over their phrasings. An entry sharing no term with the question cannot
-reach the suggestion threshold on fuzzy similarity alone, so nothing answerable is pruned.
-numpy is deliberately not used: its import alone would cost a one-shot `tnl-bot ask` 170 ms.
+* **semantic** (optional, bot/faq/semantic.py): the cosine of the question's sentence embedding
+  with the entry's closest phrasing, rescaled so that unrelated sentences score near 0. It knows
+  that « imprimante » is far from « licence » and that « date limite » means « jusqu'à quand ».
+
+Coverage comes from an inverted index (only the postings of the question's terms are touched) and
+the semantic scores from one matrix product; the best entries of each are the candidates, and only
+they go through the fuzzy stage, one `process.extract` call over their phrasings. The lexical score
+and the semantic one are then mixed linearly: each catches what the other misses (rare proper
+nouns for the first, paraphrases for the second), and a linear mix stays explainable.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.faq.corpus import Corpus, Entry
 from bot.faq.normalise import Normaliser
+from bot.faq.semantic import SemanticIndex, Vector
 
 # Longer messages are pasted documents or floods; their first words say what is asked.
 MAX_QUESTION_WORDS = 80
@@ -43,7 +49,11 @@ class Weights:
     fuzzy: float = 0.3
     coverage: float = 0.6
     keyword: float = 0.1
-    # Entries kept after the coverage stage for fuzzy scoring; the fuzzy stage is the costly one.
+    # Share of the semantic score in the final one (the lexical mix gets the rest).
+    semantic: float = 0.3
+    # Cosine of unrelated sentences for this model: mapped to 0, a cosine of 1 to 100.
+    semantic_floor: float = 0.2
+    # Entries kept by each of the coverage and semantic stages for the fuzzy one, the costly one.
     candidates: int = 12
 
 
@@ -53,14 +63,22 @@ class Scored:
     score: float
     fuzzy: float
     coverage: float
+    semantic: float = 0.0
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Best entries for one question, best first, one row per entry."""
+    """Best entries for one question, best first, one row per entry.
+
+    `votes` counts the independent views (lexical score, semantic score, mean cosine over the
+    phrasings) whose own best entry is the fused best: scores are not comparable across
+    questions, but three views agreeing is the strongest sign that an answer is right.
+    """
 
     terms: tuple[str, ...]
     scored: tuple[Scored, ...]
+    votes: int = 0
+    views: int = 0
 
     @property
     def best(self) -> Scored | None:
@@ -79,9 +97,14 @@ class FaqIndex:
     """Immutable after construction; `rank` is pure apart from a typo-correction memo."""
 
     def __init__(
-        self, corpus: Corpus, normaliser: Normaliser, weights: Weights | None = None
+        self,
+        corpus: Corpus,
+        normaliser: Normaliser,
+        weights: Weights | None = None,
+        semantic: SemanticIndex | None = None,
     ) -> None:
         self.corpus = corpus
+        self.semantic = semantic
         self.normaliser = normaliser
         self.weights = weights or Weights()
         self.entries: tuple[Entry, ...] = corpus.entries
@@ -191,25 +214,55 @@ class FaqIndex:
             best.setdefault(owner, score)  # results come best first
         return best
 
-    def rank(self, question: str, limit: int = 5) -> Ranking:
+    def _scaled(self, cosines: Vector) -> Vector:
+        """Cosines on 0–100, unrelated sentences (the floor) and below at 0."""
+        floor = self.weights.semantic_floor
+        scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
+        return scores
+
+    def rank(self, question: str, limit: int = 5, *, embedding: Vector | None = None) -> Ranking:
+        """Best entries first; `embedding` spares re-embedding a text the index already knows."""
         terms = self.terms(question)
         coverage = self._coverage(terms)
-        if not coverage:
-            return Ranking(terms, ())
         w = self.weights
         candidates = heapq.nlargest(
             w.candidates,
             coverage,
             key=lambda i: (coverage[i], coverage[i] / self._vocabulary_weight[i]),
         )
-        fuzzy = self._fuzzy(" ".join(terms), candidates)
+        semantic: Vector | None = None
+        views: list[int] = []  # the semantic views' best entries, the lexical one added below
+        if self.semantic is not None:
+            vector = self.semantic.embed(question) if embedding is None else embedding
+            similarities = self.semantic.similarities(vector)
+            semantic = self._scaled(similarities.combined)
+            views = [int(np.argmax(semantic)), int(np.argmax(similarities.mean))]
+            closest = np.argpartition(-semantic, min(w.candidates, len(semantic) - 1))
+            seen = set(candidates)
+            candidates += [int(i) for i in closest[: w.candidates] if int(i) not in seen]
+        if not candidates:
+            return Ranking(terms, ())
+        fuzzy = self._fuzzy(" ".join(terms), candidates) if terms else {}
         keyword = self._keyword_hits(terms)
-        scores = {
-            i: w.fuzzy * fuzzy[i] + w.coverage * coverage[i] + w.keyword * 100 * (i in keyword)
+        lexical = {
+            i: w.fuzzy * fuzzy.get(i, 0.0)
+            + w.coverage * coverage.get(i, 0.0)
+            + w.keyword * 100 * (i in keyword)
             for i in candidates
         }
+        meaning = {i: 0.0 if semantic is None else float(semantic[i]) for i in candidates}
+        share = 0.0 if semantic is None else w.semantic
+        scores = {i: (1 - share) * lexical[i] + share * meaning[i] for i in candidates}
         top = heapq.nlargest(limit, candidates, key=scores.__getitem__)
+        views.append(max(candidates, key=lexical.__getitem__))
         return Ranking(
             terms,
-            tuple(Scored(self.entries[i], scores[i], fuzzy[i], coverage[i]) for i in top),
+            tuple(
+                Scored(
+                    self.entries[i], scores[i], fuzzy.get(i, 0.0), coverage.get(i, 0.0), meaning[i]
+                )
+                for i in top
+            ),
+            votes=views.count(top[0]),
+            views=len(views),
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from bot.faq.evaluate import Report
+from bot.faq.evaluate import Outcome, Report
 
 
 def print_report(report: Report, out: TextIO) -> None:
@@ -46,3 +47,34 @@ def print_report(report: Report, out: TextIO) -> None:
             outcome.case.q, outcome.case.expected or "—", chosen, f"{outcome.answer.score:.1f}"
         )
     console.print(table, markup=False)
+
+
+def print_json(report: Report, out: TextIO) -> None:
+    """The metrics for CI and scripts, ratios rounded to 0.1 %."""
+    in_scope = report.in_scope
+    metrics = {
+        "questions": len(report.outcomes),
+        "in_scope": len(in_scope),
+        "out_of_scope": len(report.out_of_scope),
+        "accuracy": round(report.accuracy, 3),
+        "wrong": round(report.wrong_rate, 3),
+        "suggested": round(
+            _share(sum(o.suggested and not o.correct for o in in_scope), in_scope), 3
+        ),
+        "abstention": round(report.abstention, 3),
+        "suggestion_recall": round(report.suggestion_recall, 3),
+        "failures": [
+            {
+                "q": o.case.q,
+                "expected": o.case.expected,
+                "chosen": o.chosen,
+                "kind": o.answer.kind.value,
+            }
+            for o in report.failures
+        ],
+    }
+    out.write(json.dumps(metrics, ensure_ascii=False) + "\n")
+
+
+def _share(part: int, whole: list[Outcome]) -> float:
+    return part / len(whole) if whole else 0.0
