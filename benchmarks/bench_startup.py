@@ -68,6 +68,7 @@ async def start_once(template: Path, telegram: FakeTelegram | None) -> float:
             "HOME": str(home),
             "PTB_TIMEDELTA": "true",
             "TNL_DATA_DIR": str(home / "data"),
+            "TNL_WEB_PORT": "0",
         }
         if telegram is not None:
             env |= {"TNL_TELEGRAM_TOKEN": telegram.token, "TNL_TELEGRAM_API_URL": telegram.url}

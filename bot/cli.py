@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.datafile import DataFileError, Problem
-from bot.options import file_options
+from bot.options import file_options, settings_of
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.config import Settings
     from bot.faq.corpus import Corpus
     from bot.faq.engine import FaqEngine
     from scheduler.campaign import Campaign
@@ -60,10 +61,8 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
         from scheduler.campaign import default_campaign_file
 
         return args.corpus or default_corpus_dir(), args.campaign or default_campaign_file()
-    from bot.config import Settings
-
-    settings = Settings()
-    return args.corpus or settings.corpus_dir, args.campaign or settings.campaign
+    settings = settings_of(args)
+    return settings.corpus_dir, settings.campaign
 
 
 def _now(args: argparse.Namespace) -> dt.datetime:
@@ -112,32 +111,25 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     import asyncio
 
     from bot.clock import FixedClock, SystemClock
-    from bot.config import ConfigurationError
 
     try:
         engine = _engine(args)
     except DataFileError as error:
         return _report(error, "invalid corpus or calendar, not starting")
     clock = FixedClock(args.now) if args.now is not None else SystemClock()
-    try:
-        return asyncio.run(_chat(engine, clock, out))
-    except ConfigurationError as error:
-        print(f"tnl-bot: chat: {error}", file=sys.stderr)
-        return 2
+    return asyncio.run(_chat(settings_of(args), engine, clock, out))
 
 
-async def _chat(engine: FaqEngine, clock: Clock, out: TextIO) -> int:
+async def _chat(settings: Settings, engine: FaqEngine, clock: Clock, out: TextIO) -> int:
     """The console conversation, through the service every platform uses (and its store, so
     that what the console is not answered shows in `tnl-bot unanswered` too)."""
     from rich.console import Console
 
-    from bot.config import load_settings
     from bot.connectors.console import ConsoleChat
     from bot.conversation import ConversationService
     from bot.conversation.flood import FloodGuard
     from bot.store.store import Store
 
-    settings = load_settings()
     store = await Store.open(settings.store_url())
     try:
         flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
@@ -254,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Each concept registers its own commands; these modules import nothing heavy at load.
     from bot.connectors.mastodon import register as register_mastodon
     from bot.outbox import cli as outbox_cli
-    from bot.service import register as register_service
+    from bot.runtime.cli import register as register_service
     from bot.store import cli as store_cli
     from scheduler import cli as schedule_cli
 
@@ -270,8 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    from bot.config import ConfigurationError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args, out or sys.stdout))
+    except ConfigurationError as error:  # one line per bad variable, never a traceback
+        for line in str(error).splitlines():
+            print(f"tnl-bot: {args.command}: {line}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `tnl-bot ask - | head` must not end with a traceback
         return 0

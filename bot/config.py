@@ -58,20 +58,43 @@ class Settings(BaseSettings):
     mastodon_url: str | None = None
     mastodon_token: SecretStr | None = None  # never printed: SecretStr masks it in reprs and logs
     mastodon_accounts: Path | None = None
+    # The process's web application (Telegram webhook; later health, metrics, web chat):
+    # loopback unless an operator decides otherwise.
+    web_host: str = "127.0.0.1"
+    web_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     # Telegram (bot/connectors/telegram): the token is a secret, never printed nor logged.
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"  # or a self-hosted Bot API server
     telegram_channel: str | None = None  # "@name" or "-100…": where announcements go
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_url: str | None = None  # the public https URL Telegram posts updates to
-    telegram_webhook_host: str = "127.0.0.1"
-    telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
 
     def store_url(self) -> str:
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return default_url(self.data_dir)
+
+    def secrets(self) -> list[str]:
+        """Every secret value these settings hold, for the log redaction: tokens, the webhook
+        secret, and the password in a database URL."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.telegram_token,
+                self.mastodon_token,
+                self.telegram_webhook_secret,
+                self.database_url,
+            )
+            if secret is not None
+        ]
+        if self.database_url is not None:
+            from urllib.parse import urlsplit
+
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                values.append(password)
+        return values
 
     def target_names(self) -> list[str]:
         return [name.strip() for name in self.targets.split(",") if name.strip()]

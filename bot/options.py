@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def file_options() -> argparse.ArgumentParser:
@@ -20,3 +24,21 @@ def file_options() -> argparse.ArgumentParser:
         "--campaign", type=Path, metavar="FILE", help="campaign calendar (env TNL_CAMPAIGN)"
     )
     return files
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The command's one settings object: built on first use (pydantic-settings costs a one-shot
+    `tnl-bot ask` ~90 ms it need not pay), from the environment, `.env` and the command line's
+    --corpus/--campaign, then kept on `args` for every later use in the same command.
+
+    Raises ConfigurationError (`TNL_VARIABLE: what is wrong`); `bot.cli.main` reports it."""
+    cached = getattr(args, "settings", None)
+    if cached is None:
+        from bot.config import load_settings
+
+        cached = load_settings(
+            corpus_dir=getattr(args, "corpus", None), campaign=getattr(args, "campaign", None)
+        )
+        args.settings = cached
+    settings: Settings = cached
+    return settings

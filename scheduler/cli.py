@@ -24,15 +24,15 @@ def cmd_schedule(args: argparse.Namespace, out: TextIO) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from bot.config import Settings
     from bot.datafile import DataFileError
     from bot.french import long_datetime
+    from bot.options import settings_of
     from bot.paris import PARIS
     from scheduler.campaign import load_campaign
     from scheduler.plan import campaign_plan
     from scheduler.templates import load_templates, render_problems
 
-    settings = Settings()
+    settings = settings_of(args)
     now = args.now if args.now is not None else dt.datetime.now(dt.UTC)
     try:
         campaign = load_campaign(args.campaign or settings.campaign)

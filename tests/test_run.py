@@ -122,6 +122,7 @@ def files_environment(tmp_path: Path) -> dict[str, str]:
         "TNL_DATA_DIR": str(tmp_path / "data"),
         "TNL_CAMPAIGN": str(tmp_path / "campaign.yaml"),
         "TNL_CORPUS_DIR": str(tmp_path / "corpus"),
+        "TNL_WEB_PORT": "0",  # any free port: tests run side by side
     }
 
 
@@ -367,36 +368,56 @@ async def test_reload_refuses_a_broken_corpus_and_signals_nothing(tmp_path: Path
 
 REFUSE_WITHIN = 10.0  # seconds: a bot that starts anyway is killed after this
 
-# (arguments, extra environment, accounts file, what the error output must contain)
+# (arguments, extra environment, accounts file, what the error output must contain, exit code:
+# 2 for a bad setting, 1 for bad data)
 MISCONFIGURATIONS = [
     pytest.param(
-        (), {"TNL_OUTBOX_DEADLINE_HOURS": "0"}, None, r"(?i)outbox_deadline_hours", id="setting"
+        (),
+        {"TNL_OUTBOX_DEADLINE_HOURS": "0"},
+        None,
+        r"TNL_OUTBOX_DEADLINE_HOURS: ",
+        2,
+        id="setting",
     ),
     pytest.param(
-        (), {}, "accounts:\n  main:\n    bogus: 1\n", r"accounts\.yaml:3: ", id="accounts-file"
+        (),
+        {},
+        "accounts:\n  main:\n    bogus: 1\n",
+        r"accounts\.yaml:3: ",
+        1,
+        id="accounts-file",
     ),
     pytest.param(
         (),
         {},
         "accounts:\n  partenaire:\n    url: http://127.0.0.1:9\n    token_env: PARTNER_TOKEN\n",
         r"PARTNER_TOKEN",
+        1,
         id="account-token-variable",
     ),
     pytest.param(
-        ("--corpus", "broken"), {}, None, rf"{re.escape(BROKEN_THEME)}:\d+: ", id="corpus-option"
+        ("--corpus", "broken"),
+        {},
+        None,
+        rf"{re.escape(BROKEN_THEME)}:\d+: ",
+        1,
+        id="corpus-option",
     ),
 ]
 
 
-@pytest.mark.parametrize(("args", "extra", "accounts", "expected"), MISCONFIGURATIONS)
+@pytest.mark.parametrize(("args", "extra", "accounts", "expected", "code"), MISCONFIGURATIONS)
 async def test_run_refuses_a_bad_configuration_in_one_clear_line(
     tmp_path: Path,
+    *,
     args: tuple[str, ...],
     extra: dict[str, str],
     accounts: str | None,
     expected: str,
+    code: int,
 ) -> None:
-    """Before anything starts: exit 1 with the setting or `file:line:` at fault, no traceback.
+    """Before anything starts: exit 2 naming the setting, or 1 with the `file:line:` at fault;
+    never a traceback.
     `--corpus` is offered by `run --help`, so it must be the corpus the bot loads."""
     prepare(tmp_path, dt.datetime.now(dt.UTC))
     shutil.copytree(tmp_path / "corpus", tmp_path / "broken")
@@ -420,6 +441,6 @@ async def test_run_refuses_a_bad_configuration_in_one_clear_line(
             await process.wait()
     log = output.read_text(encoding="utf-8", errors="replace")
     assert process.returncode != -signal.SIGKILL, f"tnl-bot run started anyway:\n{log}"
-    assert process.returncode == 1, log
+    assert process.returncode == code, log
     assert re.search(expected, log), log
     assert "Traceback" not in log, log

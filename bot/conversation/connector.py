@@ -10,11 +10,18 @@ line in the runtime's registry; nothing else learns of it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.conversation.messages import Reply
+from bot.conversation.service import ConversationService
+from bot.outbox.queue import Outbox
 from bot.outbox.target import Target
+from bot.outbox.worker import DeliveryWorker
+from bot.store.store import Store
 
 
 class Health(enum.Enum):
@@ -50,3 +57,25 @@ class Connector(Protocol):
     async def stop(self, grace: float = 10.0) -> None:
         """Stop receiving; what is being handled finishes within `grace` seconds."""
         ...
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the runtime gives every connector factory: the one instance of each shared piece.
+
+    `mount` adds routes (an aiohttp `RouteTableDef`) to the process's one web application;
+    `environ` is the process environment, read once by the runtime (account files name the
+    variables that hold their tokens)."""
+
+    settings: Settings
+    service: ConversationService
+    store: Store
+    clock: Clock
+    outbox: Outbox
+    worker: DeliveryWorker
+    mount: Callable[[Any], None]
+    environ: Mapping[str, str]
+
+
+# A platform's entry in the runtime's registry: its connectors (none when not configured).
+ConnectorFactory = Callable[[Parts], Awaitable[Sequence[Connector]]]

@@ -36,15 +36,16 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     cancel.set_defaults(run=cmd_cancel)
 
 
-def _with_outbox(work: Callable[..., Awaitable[int]]) -> int:
+def _with_outbox(args: argparse.Namespace, work: Callable[..., Awaitable[int]]) -> int:
     import asyncio
 
-    from bot.config import Settings
+    from bot.options import settings_of
     from bot.outbox.queue import Outbox
     from bot.store.store import Store
 
+    settings = settings_of(args)
+
     async def main() -> int:
-        settings = Settings()
         store = await Store.open(settings.store_url())
         try:
             deadline = dt.timedelta(hours=settings.outbox_deadline_hours)
@@ -84,7 +85,7 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         console.print(await broadcasts(store, args.keys))
         return 0
 
-    return _with_outbox(work)
+    return _with_outbox(args, work)
 
 
 async def broadcasts(store: Store, keys: int) -> Table:
@@ -125,7 +126,7 @@ def _transition(args: argparse.Namespace, out: TextIO, action: str) -> int:
         out.write(f"item {item.id} ({item.key} → {item.target}) is now {item.state.value}\n")
         return 0
 
-    return _with_outbox(work)
+    return _with_outbox(args, work)
 
 
 def cmd_retry(args: argparse.Namespace, out: TextIO) -> int:

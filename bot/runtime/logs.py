@@ -9,11 +9,19 @@ logger ends up, instead of each connector patching logging for itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 MASK = "<secret>"
 SHORTEST = 8  # a one-letter "secret" would mask half of every line
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Environment variables whose values are secrets whatever reads them: account files name the
+# variables holding their tokens (PARTNER_MASTODON_TOKEN…), so they are found by name.
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|DATABASE_URL", re.IGNORECASE)
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    return [value for name, value in environ.items() if SECRET_NAME.search(name)]
 
 
 class Redactor(logging.Filter):

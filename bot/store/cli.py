@@ -20,13 +20,15 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from bot.config import Settings
     from bot.french import long_datetime
+    from bot.options import settings_of
     from bot.paris import PARIS
     from bot.store.store import Store
 
+    settings = settings_of(args)
+
     async def main() -> int:
-        store = await Store.open(Settings().store_url())
+        store = await Store.open(settings.store_url())
         try:
             summaries = await store.most_unanswered(args.limit)
         finally:

@@ -24,6 +24,7 @@ from bot.store import migrate
 from bot.store.schema import (
     announcements,
     audit_log,
+    outbox_items,
     platform_cursors,
     subscribers,
     unanswered_questions,
@@ -149,6 +150,22 @@ class Store:
                         platform=platform, position=position, updated_at=now
                     )
                 )
+
+    # Receipts ------------------------------------------------------------------------------
+
+    async def receipts_since(
+        self, target: str, since: dt.datetime, *, except_key: str
+    ) -> list[str]:
+        """The receipts of `target`'s items sent since `since`, but for the item keyed
+        `except_key`: what a non-idempotent retry must not mistake for its own publication."""
+        query = select(outbox_items.c.receipt).where(
+            outbox_items.c.target == target,
+            outbox_items.c.key != except_key,
+            outbox_items.c.receipt.is_not(None),
+            outbox_items.c.sent_at >= since,
+        )
+        async with self.engine.connect() as connection:
+            return [r for r in (await connection.execute(query)).scalars() if r is not None]
 
     # Audit log -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -29,7 +30,7 @@ async def deliver(url: str) -> None:
     settings = Settings(mastodon_accounts=None)
     store = await Store.open(url)
     try:
-        clients = connect(settings, clock)
+        clients = connect(settings, clock, os.environ)
         if not clients:
             raise SystemExit("kill_child: TNL_MASTODON_URL and TNL_MASTODON_TOKEN are needed")
         worker = DeliveryWorker(Outbox(store), make_targets(clients, store, clock), clock)

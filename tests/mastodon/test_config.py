@@ -69,7 +69,7 @@ async def test_the_token_never_appears_in_reprs_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     settings = Settings(mastodon_url=fake.base, mastodon_token=SecretStr(TOKEN))
-    clients = connect(settings, clock, accounts=load_accounts(settings, {}))
+    clients = connect(settings, clock, {}, accounts=load_accounts(settings, {}))
     fake.fault("503", method="GET", path="/api/v1/accounts/verify_credentials")
     with pytest.raises(MastodonServiceUnavailableError):
         await clients["main"].call(lambda api: api.account_verify_credentials())

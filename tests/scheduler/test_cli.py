@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import assembly, service
 from bot.config import Settings
 from bot.outbox import Post
 from bot.outbox import cli as outbox_cli
 from bot.outbox.queue import Outbox
+from bot.runtime import cli as run_cli
+from bot.runtime.assembly import serve
+from bot.runtime.lock import PID_FILE
 from bot.store import cli as store_cli
 from bot.store.store import Store
 from scheduler import cli as schedule_cli
@@ -28,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     common = _data_options()
     top = argparse.ArgumentParser(prog="tnl-bot")
     commands = top.add_subparsers(dest="command", required=True)
-    for module in (schedule_cli, outbox_cli, store_cli, service):
+    for module in (schedule_cli, outbox_cli, store_cli, run_cli):
         module.register(commands, common)
     return top
 
@@ -114,20 +116,20 @@ async def test_serve_announces_what_is_due_to_the_configured_jsonl_target(
     data_dir: Path, tmp_path: Path
 ) -> None:
     calendar = write_calendar(tmp_path)
-    settings = Settings(campaign=calendar, targets="jsonl", data_dir=data_dir)
+    settings = Settings(campaign=calendar, targets="jsonl", data_dir=data_dir, web_port=0)
     clock = ManualClock(paris(2027, 3, 1, 10))  # opening was due 1 h ago: within grace
     stop = asyncio.Event()
-    task = asyncio.create_task(assembly.serve(settings, clock, io.StringIO(), stop))
+    task = asyncio.create_task(serve(settings, clock, io.StringIO(), stop, environ={}))
     published = data_dir / "publications.jsonl"
     for _ in range(500):  # at most ~5 s, polling every 10 ms
         if published.exists() or task.done():
             break
         await asyncio.sleep(0.01)
-    assert (data_dir / service.PID_FILE).exists()
+    assert (data_dir / PID_FILE).exists()
     stop.set()
     assert await asyncio.wait_for(task, 10) == 0
     (line,) = published.read_text().splitlines()
     record = json.loads(line)
     assert record["key"] == "2027:opening"
     assert record["post"]["text"].startswith("La campagne 2027")
-    assert not (data_dir / service.PID_FILE).exists()
+    assert not (data_dir / PID_FILE).exists()

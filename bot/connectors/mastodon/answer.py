@@ -229,6 +229,12 @@ class MentionAnswerer:
         self.answered += 1
         return True
 
+    async def reply_to(self, status_id: str, reply: Reply) -> None:
+        """A reply of the bot's own initiative under a status (the conversation service has
+        something to say after the question was answered)."""
+        status = await self._patiently(_status(status_id))
+        await self._post(reply, status.account, status)
+
     async def _post(self, reply: Reply, author: Account, status: Status) -> None:
         """The reply as a thread under the question, in the question's visibility (a direct
         question gets a direct answer)."""
@@ -308,6 +314,15 @@ def _context(status_id: Any) -> Callable[[Mastodon], Context]:
         context = api.status_context(status_id)
         assert isinstance(context, Context)
         return context
+
+    return work
+
+
+def _status(status_id: str) -> Callable[[Mastodon], Status]:
+    def work(api: Mastodon) -> Status:
+        status = api.status(status_id)
+        assert isinstance(status, Status)
+        return status
 
     return work
 

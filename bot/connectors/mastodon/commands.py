@@ -29,15 +29,18 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     whoami.set_defaults(run=cmd_whoami)
 
 
-def _client(name: str, out: TextIO) -> MastodonClient | None:
+def _client(args: argparse.Namespace, out: TextIO) -> MastodonClient | None:
+    import os
+
     from bot.clock import SystemClock
-    from bot.config import Settings
     from bot.connectors.mastodon.client import MastodonClient
     from bot.connectors.mastodon.config import AccountError, load_accounts
     from bot.datafile import DataFileError
+    from bot.options import settings_of
 
+    name = args.account
     try:
-        accounts = load_accounts(Settings())
+        accounts = load_accounts(settings_of(args), os.environ)
     except (DataFileError, AccountError) as error:
         out.write(f"tnl-bot: {error}\n")
         return None
@@ -76,7 +79,7 @@ def _run(args: argparse.Namespace, out: TextIO, action: str) -> int:
 
     from bot.connectors.mastodon.client import Throttled
 
-    client = _client(args.account, out)
+    client = _client(args, out)
     if client is None:
         return 2
     try:

@@ -6,7 +6,6 @@ token, so the file can be committed and reviewed while secrets stay in the deplo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,15 +90,15 @@ def _account(name: str, entry: AccountEntry, url: str, token: str) -> MastodonAc
     )
 
 
-def load_accounts(
-    settings: Settings, environ: Mapping[str, str] | None = None
-) -> dict[str, MastodonAccount]:
+def load_accounts(settings: Settings, environ: Mapping[str, str]) -> dict[str, MastodonAccount]:
     """Every configured account by name; an empty dict when Mastodon is not configured.
 
+    `environ` is where the accounts file's `token_env` variables are looked up: the process's
+    environment, read by the runtime (this module never reads it on its own).
     Raises DataFileError (`file:line: message`) for a bad accounts file, AccountError when a
     token variable is missing.
     """
-    env = os.environ if environ is None else environ
+    env = environ
     entries: dict[str, AccountEntry] = {}
     path: Path | None = settings.mastodon_accounts
     if path is not None:

@@ -1,36 +1,30 @@
-"""Wiring for `tnl-bot run`: outbox targets and the mention answerer of each configured account.
+"""Wiring: one client per configured account, its outbox target and what the target must know
+of earlier attempts (read from the outbox).
 
-`connect` builds one client per account; the running bot passes the same clients to
-`make_targets` and `start`, so that publishing and answering of one account share one rate
-budget (and one lock on Mastodon.py's bookkeeping), as they share one server limit.
+`connect` builds one client per account; the account's connector (`platform.py`) gives the
+same client to its outbox target and its mention answerer, so that publishing and answering
+share one rate budget (and one lock on Mastodon.py's bookkeeping), as they share one server
+limit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
-
-from sqlalchemy import select
+from collections.abc import Mapping
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.connectors.mastodon.answer import MentionAnswerer
 from bot.connectors.mastodon.client import REQUEST_TIMEOUT, MastodonClient
 from bot.connectors.mastodon.config import MastodonAccount, load_accounts
-from bot.connectors.mastodon.listen import MentionListener
 from bot.connectors.mastodon.target import (
     History,
     MastodonTarget,
     attempt_in_doubt,
     receipt_status_ids,
 )
-from bot.conversation import ConversationService
 from bot.outbox.queue import Outbox
-from bot.store.schema import outbox_items
 from bot.store.store import Store
-from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +32,14 @@ log = logging.getLogger(__name__)
 def connect(
     settings: Settings,
     clock: Clock,
+    environ: Mapping[str, str],
     *,
     accounts: dict[str, MastodonAccount] | None = None,
     timeout: float = REQUEST_TIMEOUT,
 ) -> dict[str, MastodonClient]:
-    """One client per configured account (none when Mastodon is not configured)."""
-    found = load_accounts(settings) if accounts is None else accounts
+    """One client per configured account (none when Mastodon is not configured); `environ`
+    holds the tokens the accounts file names (see `load_accounts`)."""
+    found = load_accounts(settings, environ) if accounts is None else accounts
     return {
         name: MastodonClient(account, clock, timeout=timeout) for name, account in found.items()
     }
@@ -82,15 +78,8 @@ class OutboxHistory:
 
     async def claimed(self, target: str, key: str, since: dt.datetime) -> frozenset[str]:
         """Status ids in the receipts of `target`'s other items sent since `since` (less the
-        clock skew). The outbox has no query for this; the columns read are its public record."""
-        query = select(outbox_items.c.receipt).where(
-            outbox_items.c.target == target,
-            outbox_items.c.key != key,
-            outbox_items.c.receipt.is_not(None),
-            outbox_items.c.sent_at >= since - CLOCK_SKEW,
-        )
-        async with self.store.engine.connect() as connection:
-            receipts = (await connection.execute(query)).scalars().all()
+        clock skew)."""
+        receipts = await self.store.receipts_since(target, since - CLOCK_SKEW, except_key=key)
         return frozenset(status_id for r in receipts for status_id in receipt_status_ids(r))
 
 
@@ -112,43 +101,3 @@ def make_targets(
         MastodonTarget(client.account, client, clock, history=history)
         for client in clients.values()
     ]
-
-
-@dataclass
-class MastodonConnector:
-    """The running listeners; `stop()` ends them, letting answers in progress finish."""
-
-    listeners: list[MentionListener]
-    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-async def start(
-    service: ConversationService,
-    store: Store,
-    clock: Clock,
-    clients: dict[str, MastodonClient],
-    *,
-    sleep: Sleep = asyncio.sleep,
-) -> MastodonConnector | None:
-    """Start answering mentions on every account that wants it, with the clients its outbox
-    targets use; None when no account answers."""
-    listeners = [
-        MentionListener(
-            MentionAnswerer(client.account, client, service, store, clock, sleep=sleep),
-            sleep=sleep,
-        )
-        for client in clients.values()
-        if client.account.answer_mentions
-    ]
-    if not listeners:
-        return None
-    connector = MastodonConnector(listeners)
-    for listener in listeners:
-        log.info("answering Mastodon mentions as %s", listener.name)
-        connector.tasks.append(asyncio.create_task(listener.run(connector.stop_event)))
-    return connector

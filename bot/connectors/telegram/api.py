@@ -14,7 +14,6 @@ from typing import Any
 
 from telegram.ext import Application, ExtBot
 
-from bot.connectors.telegram.redact import protect
 from bot.connectors.telegram.request import AiohttpRequest
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -79,7 +78,6 @@ class TelegramBot(ExtBot[None]):
 def make_bot(
     token: str, api_url: str = DEFAULT_API_URL, timeouts: Timeouts = DEFAULT_TIMEOUTS, pool: int = 8
 ) -> TelegramBot:
-    protect(token)
     root = api_url.rstrip("/")
     request = AiohttpRequest(
         connection_pool_size=pool,

@@ -1,6 +1,7 @@
-"""The Telegram connector's lifecycle: connect (with backoff), register commands, then poll or
-serve the webhook until stopped. `start` returns at once; an unreachable API never blocks or
-ends the rest of the bot. What to answer is the `ConversationService`'s business."""
+"""The Telegram connector's lifecycle: connect (with backoff), register commands, then poll, or
+receive through its webhook route (mounted on the process's web application), until stopped.
+`start` returns at once; an unreachable API never blocks or ends the rest of the bot. What to
+answer is the `ConversationService`'s business."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ from bot.backoff import Retries
 from bot.clock import Clock
 from bot.config import Settings
 from bot.connectors.telegram import webhook
-from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_application, make_bot
+from bot.connectors.telegram.api import (
+    DEFAULT_TIMEOUTS,
+    TelegramBot,
+    Timeouts,
+    make_application,
+    make_bot,
+)
 from bot.connectors.telegram.conversation import PLATFORM, Conversation, Deferrer
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer
@@ -53,6 +60,7 @@ class TelegramConnector:
         store: Store,
         clock: Clock,
         *,
+        bot: TelegramBot | None = None,
         sleep: Sleep = asyncio.sleep,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_subscribed: Callable[[str], None] | None = None,
@@ -64,12 +72,15 @@ class TelegramConnector:
         the chat's outbox target with it); `on_deferred` takes the replies that Telegram holds
         back for long (see `Conversation`). `pacer`: the one the delivery side uses, so that
         replies and announcements share each chat's windows and the bot's global budget (a
-        connector alone paces its replies by itself). `rng`: the backoff's jitter (tests)."""
+        connector alone paces its replies by itself). `bot`: the account's one Bot API client,
+        shared with the delivery side (one is made when none is given). `rng`: the backoff's
+        jitter (tests). In webhook mode, mount `routes()` on the web application before it
+        starts."""
         self.settings = settings
         self.service = service
         self.sleep = sleep
         self.timeouts = timeouts
-        self.bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
+        self.bot = bot or make_bot(token_of(settings), settings.telegram_api_url, timeouts)
         self.application = make_application(self.bot)
         service.add_platform(PLATFORM, CAPABILITIES, on_subscribed=on_subscribed)
         self.conversation = Conversation(
@@ -87,10 +98,8 @@ class TelegramConnector:
             rng=rng,
         )
         self.ready = asyncio.Event()  # connected, commands registered, receiving updates
-        self.webhook_port: int | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._runner: web.AppRunner | None = None
         if settings.telegram_mode == "webhook" and not settings.telegram_webhook_url:
             raise ValueError("TNL_TELEGRAM_WEBHOOK_URL is required in webhook mode")
         secret = settings.telegram_webhook_secret
@@ -110,8 +119,6 @@ class TelegramConnector:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._runner is not None:
-            await self._runner.cleanup()
         await self.feed.close(grace)
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.application.shutdown()
@@ -134,13 +141,9 @@ class TelegramConnector:
                 await self.application.initialize()
                 await self.bot.set_my_commands(bot_commands(self.service))
                 await self._set_up_mode()
-            except (TelegramError, OSError) as error:  # OSError: the webhook port is taken
+            except TelegramError as error:
                 delay = self.retries.failed()
-                reason = (
-                    describe(error, self.settings.telegram_api_url)
-                    if isinstance(error, TelegramError)
-                    else f"webhook server cannot listen: {error}"
-                )
+                reason = describe(error, self.settings.telegram_api_url)
                 log.error("%s; retrying in %.3g s", reason, delay)
                 await pause(self.sleep, delay, self._stop)
                 continue
@@ -158,18 +161,16 @@ class TelegramConnector:
             await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
             return
         assert self.settings.telegram_webhook_url is not None  # checked in __init__
-        if self._runner is None:
-            app = webhook.application(self.feed, self._secret)
-            self._runner = await webhook.serve(
-                app, self.settings.telegram_webhook_host, self.settings.telegram_webhook_port
-            )
-            self.webhook_port = webhook.bound_port(self._runner)
         await self.bot.set_webhook(
             self.settings.telegram_webhook_url,
             secret_token=self._secret,
             allowed_updates=ALLOWED_UPDATES,
             max_connections=1,
         )
+
+    def routes(self) -> web.RouteTableDef:
+        """The webhook route, to mount on the process's web application (webhook mode)."""
+        return webhook.routes(self.feed, self._secret)
 
     @property
     def stats(self) -> dict[str, Any]:

@@ -69,7 +69,14 @@ class Conversation:
         incoming = incoming_from(context.bot, message.chat, message.from_user, text)
         reply = await self.service.handle(incoming)
         if reply is not None:
-            await self.send(context.bot, incoming, message.chat, reply, message)
+            await self.send(
+                context.bot,
+                message.chat.id,
+                reply,
+                incoming=incoming,
+                to=message,
+                quote=message.chat.type != Chat.PRIVATE,
+            )
 
     async def on_callback(self, update: Update, context: Context) -> None:
         """A button: a suggestion picked, or 👍/👎 under an answer."""
@@ -100,7 +107,7 @@ class Conversation:
         """The suggestions message becomes the answer (with 👍/👎) when it fits in one."""
         chunks = render.message_chunks(reply.text)
         if len(chunks) > 1:
-            await self.send(bot, incoming, message.chat, reply, None)
+            await self.send(bot, message.chat.id, reply, incoming=incoming)
             return
         await message.edit_text(
             chunks[0], parse_mode=ParseMode.HTML, reply_markup=render.keyboard(reply)
@@ -113,20 +120,28 @@ class Conversation:
     # Sending -------------------------------------------------------------------------------
 
     async def send(
-        self, bot: Bot, incoming: Incoming, chat: Chat, reply: Reply, to: Message | None
+        self,
+        bot: Bot,
+        chat_id: int | str,
+        reply: Reply,
+        *,
+        incoming: Incoming | None = None,
+        to: Message | None = None,
+        quote: bool = False,
     ) -> None:
-        """Send a reply in as many messages as needed, the keyboard under the last one, and
-        tell the service which message carries it (feedback on it names the question)."""
+        """Send a reply in as many messages as needed, the keyboard under the last one. `to`
+        is the question (quoted when `quote`, in groups); with `incoming`, the service learns
+        which message carries the reply (feedback on it names the question)."""
         chunks = render.message_chunks(reply.text)
         markup = render.keyboard(reply)
-        quoted = to if to is not None and chat.type != Chat.PRIVATE else None
+        quoted = to if to is not None and quote else None
         last: Message | None = None
         for index, chunk in enumerate(chunks):
             final = index == len(chunks) - 1
             try:
                 last = await self._send_one(
                     bot,
-                    chat.id,
+                    chat_id,
                     chunk,
                     markup if final else None,
                     ReplyParameters(quoted.message_id, allow_sending_without_reply=True)
@@ -134,15 +149,15 @@ class Conversation:
                     else None,
                 )
             except FloodControl as flood:
-                await self._defer(chat.id, chunks[index:], to, flood.wait)
+                await self._defer(chat_id, chunks[index:], to, flood.wait)
                 return
             if last is None:
                 return
-        if last is not None:
+        if last is not None and incoming is not None:
             self.service.sent(incoming, str(last.message_id), reply)
 
     async def _defer(
-        self, chat_id: int, chunks: list[str], to: Message | None, wait: float
+        self, chat_id: int | str, chunks: list[str], to: Message | None, wait: float
     ) -> None:
         """A reply Telegram holds back for long: queued in the outbox (as plain text, keyed by
         the question so that handling the update again does not queue it twice)."""
@@ -156,7 +171,7 @@ class Conversation:
     async def _send_one(
         self,
         bot: Bot,
-        chat_id: int,
+        chat_id: int | str,
         text: str,
         markup: Any,
         reply_to: ReplyParameters | None,

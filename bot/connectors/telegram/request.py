@@ -18,10 +18,10 @@ log requests or URLs (checked in aiohttp 3.14's source: `aiohttp.client` logs on
 reading .netrc and the proxy variables, neither holding the token, and connector close errors
 as `%r` of the exception; `aiohttp.internal` logs cookie and stream internals; `aiohttp.access`
 is the server's). Some aiohttp exception messages do quote the URL ("Connection timeout to
-host http://…/bot<token>/…", "Can not write request body for …"): in tracebacks,
-`bot.connectors.telegram.redact` masks the token like in any log record, and the messages this
-module copies into `NetworkError` (which are also stored, e.g. in outbox attempt details) have
-the URL's path masked here.
+host http://…/bot<token>/…", "Can not write request body for …"): in tracebacks, the
+runtime's log filter (`bot.runtime.logs`) masks the token like in any log record, and the
+messages this module copies into `NetworkError` (which are also stored, e.g. in outbox attempt
+details) have the URL's path masked here.
 """
 
 from __future__ import annotations

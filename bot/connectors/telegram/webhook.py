@@ -1,4 +1,5 @@
-"""Webhook mode: Telegram POSTs updates to an aiohttp route (PTB's own server is tornado).
+"""Webhook mode: Telegram POSTs updates to a route on the bot's web application (PTB's own
+server is tornado; the bot serves every HTTP route from one aiohttp application).
 
 Only requests carrying the secret given to setWebhook (header X-Telegram-Bot-Api-Secret-Token)
 are accepted; anyone can find the URL, nobody else can inject updates. The route answers 200 as
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY = 1 << 20  # an update is a few kB; refuse to buffer more
+MAX_BODY = 1 << 20  # an update is a few kB; refuse to buffer more (the application does too)
 
 
 def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef:
@@ -45,24 +46,3 @@ def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef
         return web.Response(status=200)
 
     return table
-
-
-def application(feed: UpdateFeed, secret: str, path: str = PATH) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
-    app.add_routes(routes(feed, secret, path))
-    return app
-
-
-async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-def bound_port(runner: web.AppRunner) -> int:
-    """The port actually bound (0 in the configuration means "any free one": tests)."""
-    for address in runner.addresses:
-        if isinstance(address, tuple):
-            return int(address[1])
-    raise RuntimeError("the webhook server is not listening")

@@ -1,0 +1,102 @@
+"""Telegram as the runtime sees it: one connector for the bot account, under the contract.
+
+One Bot API client, one pacer: receiving (polling or the webhook route it mounts), replying
+and delivering the outbox items of every chat all go through them, so the bot's messages share
+one budget as Telegram counts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Sequence
+
+from telegram.error import TelegramError
+
+from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
+from bot.connectors.telegram.connector import TelegramConnector, token_of
+from bot.connectors.telegram.delivery import TelegramDelivery
+from bot.connectors.telegram.pacing import DEFAULT_LIMITS, TelegramLimits
+from bot.conversation import Reply
+from bot.conversation.connector import Connector, Health, Parts
+from bot.outbox.target import Target
+from bot.waiting import Sleep
+
+
+class TelegramPlatform:
+    name = "telegram"
+
+    def __init__(
+        self,
+        parts: Parts,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        limits: TelegramLimits = DEFAULT_LIMITS,
+    ) -> None:
+        settings = parts.settings
+        bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
+        self.delivery = TelegramDelivery(
+            bot,
+            parts.store,
+            parts.clock,
+            channel=settings.telegram_channel,
+            limits=limits,
+            sleep=sleep,
+            deadline=dt.timedelta(hours=settings.outbox_deadline_hours),
+        )
+        self.receiver = TelegramConnector(
+            settings,
+            parts.service,
+            parts.store,
+            parts.clock,
+            bot=bot,
+            sleep=sleep,
+            timeouts=timeouts,
+            on_subscribed=self.delivery.subscribed,
+            on_deferred=self.delivery.defer,
+            pacer=self.delivery.pacer,
+        )
+        if settings.telegram_mode == "webhook":
+            parts.mount(self.receiver.routes())
+        self._targets: list[Target] = []
+        self._worker = parts.worker
+        self._stopped = False
+
+    async def prepare(self) -> TelegramPlatform:
+        """Read which chats need a target (subscribers, the channel, pending items)."""
+        self._targets = await self.delivery.targets()
+        return self
+
+    @property
+    def health(self) -> Health:
+        if self._stopped:
+            return Health.STOPPED
+        if not self.receiver.ready.is_set():
+            return Health.DEGRADED if self.receiver.retries.failures else Health.STARTING
+        return Health.DEGRADED if self.receiver.poller.retries.failures else Health.UP
+
+    def targets(self) -> Sequence[Target]:
+        return self._targets
+
+    async def start(self) -> None:
+        self.delivery.attach(self._worker)  # chats that appear later get their targets
+        await self.receiver.start()
+
+    async def send(self, conversation: str, reply: Reply) -> None:
+        chat: int | str = int(conversation) if conversation.lstrip("-").isdigit() else conversation
+        await self.receiver.conversation.send(self.receiver.bot, chat, reply)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        self._stopped = True
+        await self.receiver.stop(grace)
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.delivery.aclose()
+
+
+async def connectors(parts: Parts) -> Sequence[Connector]:
+    """The registry's entry: the bot account when a token is configured."""
+    if parts.settings.telegram_token is None:
+        return []
+    return [await TelegramPlatform(parts).prepare()]

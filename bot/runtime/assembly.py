@@ -1,0 +1,257 @@
+"""Assembling the running bot: one conversation service, the connectors of every configured
+platform (from the registry), the outbox worker, the scheduler and the web application.
+
+Every piece is built elsewhere and tested alone; this module only decides which ones the
+configuration asks for and in which order they start and stop. A failure to reach a platform is
+a connector's business (it logs and retries); a broken corpus, calendar or templates file stops
+the bot before it starts, and on reload keeps the previous version running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.conversation import ConversationService
+from bot.conversation.connector import Connector, Parts
+from bot.conversation.flood import FloodGuard
+from bot.datafile import DataFileError
+from bot.faq.engine import FaqEngine
+from bot.outbox import Target
+from bot.runtime.lock import AlreadyRunning, InstanceLock
+from bot.runtime.registry import PLATFORMS
+from bot.runtime.web import WebApp
+
+if TYPE_CHECKING:
+    from bot.outbox.queue import Outbox
+    from bot.outbox.worker import DeliveryWorker
+    from bot.store.store import Store
+    from scheduler.runner import AnnouncementScheduler
+
+log = logging.getLogger(__name__)
+
+LOCAL_TARGETS = ("console", "jsonl")
+STOP_GRACE = 8.0  # seconds the connectors get to finish what they hold (SIGTERM: exit in 10)
+
+
+def local_targets(names: Sequence[str], settings: Settings, out: TextIO) -> list[Target]:
+    """The console and jsonl targets among `names`."""
+    from bot.targets import ConsoleTarget, JsonlTarget
+
+    targets: list[Target] = []
+    for name in names:
+        if name == "console":
+            targets.append(ConsoleTarget(out))
+        elif name == "jsonl":
+            path = settings.jsonl_path or settings.data_dir / "publications.jsonl"
+            targets.append(JsonlTarget(path, idempotent=settings.jsonl_idempotent))
+    return targets
+
+
+def announcement_targets(settings: Settings, connectors: Sequence[Connector]) -> list[str]:
+    """TNL_TARGETS names the targets explicitly; unset, every connector (its target named like
+    it: `telegram`, `mastodon:main`) receives the announcements, or the console when none is
+    configured."""
+    platforms = [connector.name for connector in connectors]
+    wanted = settings.target_names() or platforms or ["console"]
+    known = [*LOCAL_TARGETS, *platforms]
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        names = ", ".join(unknown)
+        raise ValueError(f"unknown target(s) {names} in TNL_TARGETS (known: {', '.join(known)})")
+    return wanted
+
+
+def _log_problems(error: DataFileError, consequence: str) -> None:
+    for problem in error.problems:
+        log.error("%s", problem)
+    log.error("%s", consequence)
+
+
+async def reload_answers(settings: Settings, service: ConversationService) -> bool:
+    """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
+
+    Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
+    try:
+        service.engine = await asyncio.to_thread(
+            FaqEngine.from_files, settings.corpus_dir, settings.campaign
+        )
+    except DataFileError as error:
+        _log_problems(error, "corpus or calendar invalid: the previous version keeps answering")
+        return False
+    log.info("corpus reloaded: %d entries", len(service.engine.corpus.entries))
+    return True
+
+
+def _on_signal(number: signal.Signals, handler: Callable[[], None]) -> None:
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+        asyncio.get_running_loop().add_signal_handler(number, handler)
+
+
+async def build_connectors(parts: Parts) -> list[Connector]:
+    """Every configured platform's connectors, in registry order."""
+    connectors: list[Connector] = []
+    for factory in PLATFORMS.values():
+        connectors += await factory(parts)
+    return connectors
+
+
+class CannotStart(Exception):
+    """Why the bot does not start, already logged or said in one line."""
+
+
+class RunningBot:
+    """The pieces of one running bot, opened in order and closed in reverse."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock, out: TextIO, environ: Mapping[str, str]
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.out = out
+        self.environ = environ
+        self.web = WebApp(settings.web_host, settings.web_port)
+        self.connectors: list[Connector] = []
+        self.lock: InstanceLock | None = None
+        self.store: Store | None = None
+        self.runner: AnnouncementScheduler | None = None
+
+    async def open(self, engine: FaqEngine) -> tuple[ConversationService, DeliveryWorker]:
+        """Everything up to receiving and delivering; CannotStart on what must stop it."""
+        from bot.outbox.queue import Outbox
+        from bot.outbox.worker import DeliveryWorker
+        from bot.store.store import Store
+
+        settings, clock = self.settings, self.clock
+        try:
+            self.lock = InstanceLock.acquire(settings.data_dir)
+        except AlreadyRunning as error:
+            raise CannotStart(str(error)) from error
+        self.store = store = await Store.open(settings.store_url())
+        flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
+        service = ConversationService(engine, store, clock, flood=flood)
+        outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
+        worker = DeliveryWorker(outbox, [], clock)
+        parts = Parts(
+            settings, service, store, clock, outbox, worker, self.web.add_routes, self.environ
+        )
+        announce = await self._connect(parts)
+        for target in local_targets(announce, settings, self.out):
+            worker.add_target(target)
+        for connector in self.connectors:
+            for target in connector.targets():
+                worker.add_target(target)
+        await self._schedule(store, outbox, announce, worker)
+        try:
+            await self.web.start()
+        except OSError as error:
+            raise CannotStart(
+                f"TNL_WEB_HOST/TNL_WEB_PORT: cannot listen on {self.web.url}: {error}"
+            ) from error
+        for connector in self.connectors:
+            await connector.start()
+        log.info(
+            "running; announcements go to %s; web on %s (%s)",
+            ", ".join(announce),
+            self.web.url,
+            ", ".join(self.web.routes) or "no routes",
+        )
+        return service, worker
+
+    async def _connect(self, parts: Parts) -> list[str]:
+        """The connectors of every configured platform; the targets announcements go to."""
+        from bot.connectors.mastodon.config import AccountError
+
+        try:
+            self.connectors = await build_connectors(parts)
+            return announcement_targets(self.settings, self.connectors)
+        except DataFileError as error:
+            _log_problems(error, "platform accounts file invalid: not starting")
+            raise CannotStart("platform accounts file invalid") from error
+        except (AccountError, ValueError) as error:
+            raise CannotStart(f"{error}: not starting") from error
+
+    async def _schedule(
+        self, store: Store, outbox: Outbox, announce: list[str], worker: DeliveryWorker
+    ) -> None:
+        from scheduler.runner import AnnouncementScheduler, Planner
+
+        planner = Planner(
+            store,
+            outbox,
+            self.clock,
+            campaign_path=self.settings.campaign,
+            templates_path=self.settings.templates,
+            targets=announce,
+            grace=dt.timedelta(hours=self.settings.announcement_grace_hours),
+            on_enqueued=worker.wake,
+        )
+        self.runner = AnnouncementScheduler(planner)
+        if not await self.runner.start():
+            raise CannotStart("calendar or templates invalid")
+
+    async def close(self) -> None:
+        for connector in reversed(self.connectors):
+            with contextlib.suppress(Exception):
+                await connector.stop(STOP_GRACE)
+        if self.runner is not None:
+            self.runner.shutdown()
+        await self.web.stop()
+        if self.store is not None:
+            await self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+async def serve(
+    settings: Settings,
+    clock: Clock,
+    out: TextIO,
+    stop: asyncio.Event,
+    *,
+    environ: Mapping[str, str],
+) -> int:
+    """Run until `stop` is set (SIGTERM, SIGINT); 1 when it cannot start (invalid data files,
+    another bot on the data directory, the web port taken)."""
+    _on_signal(signal.SIGTERM, stop.set)
+    _on_signal(signal.SIGINT, stop.set)
+    _on_signal(signal.SIGHUP, lambda: log.warning("still starting: reload ignored"))
+    try:
+        engine = FaqEngine.from_files(settings.corpus_dir, settings.campaign)
+    except DataFileError as error:
+        _log_problems(error, "corpus or calendar invalid: not starting")
+        return 1
+    bot = RunningBot(settings, clock, out, environ)
+    try:
+        service, worker = await bot.open(engine)
+        assert bot.runner is not None
+        _on_signal(signal.SIGHUP, _reloader(bot.runner, settings, service))
+        await worker.run(stop)
+        return 0
+    except CannotStart as error:
+        log.error("%s", error)
+        return 1
+    finally:
+        await bot.close()
+
+
+def _reloader(
+    runner: AnnouncementScheduler, settings: Settings, service: ConversationService
+) -> Callable[[], None]:
+    """SIGHUP: calendar, templates and corpus are re-read; each keeps its last valid version."""
+    tasks: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        for work in (reload_answers(settings, service), runner.reload()):
+            task = asyncio.ensure_future(work)
+            tasks.add(task)  # keep a reference until done: the loop only holds weak ones
+            task.add_done_callback(tasks.discard)
+
+    return reload
