@@ -86,6 +86,11 @@ class Store:
             await connection.run_sync(migrate.upgrade, revision)
         return store
 
+    async def ping(self) -> None:
+        """Raise unless the database answers a query now (health checks)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(select(1))
+
     async def close(self) -> None:
         await self.engine.dispose()
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from bot.store.store import Store, question_key
 
 T0 = dt.datetime(2027, 3, 24, 9, 0, tzinfo=dt.UTC)
@@ -71,3 +75,11 @@ async def test_most_unanswered_groups_wordings_and_orders_by_frequency(store: St
 
 def test_question_key_ignores_case_spacing_and_final_punctuation() -> None:
     assert question_key("  Quel  PRIX ?! ") == question_key("quel prix") == "quel prix"
+
+
+async def test_ping_answers_while_the_database_does(store: Store) -> None:
+    await store.ping()
+    unreachable = Store(create_async_engine("sqlite+aiosqlite:////nonexistent/dir/x.sqlite3"))
+    with pytest.raises(OperationalError, match="unable to open database file"):
+        await unreachable.ping()
+    await unreachable.close()
