@@ -18,10 +18,22 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation.messages import Reply
 from bot.conversation.service import ConversationService
+from bot.outbox.post import Post
 from bot.outbox.queue import Outbox
 from bot.outbox.target import Target
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a post becomes on one target, exactly as readers will see it: one text per message
+    (Telegram) or status of the thread (Mastodon), and how many will receive it (chats;
+    followers; None when the platform does not say)."""
+
+    target: str
+    texts: tuple[str, ...]
+    recipients: int | None
 
 
 class Health(enum.Enum):
@@ -48,6 +60,16 @@ class Connector(Protocol):
     async def start(self) -> None:
         """Start receiving in the background and return at once: an unreachable platform is
         the connector's to retry, it never blocks or ends the rest of the bot."""
+        ...
+
+    async def preview(self, post: Post) -> Preview:
+        """How `post` would appear if published through this connector's announcement target
+        (the target named like the connector), computed as publishing computes it."""
+        ...
+
+    async def resolve(self, handle: str) -> str | None:
+        """The platform's stable user id for a configured handle (`user@instance` on Mastodon,
+        a numeric id on Telegram); None when the platform does not know it."""
         ...
 
     async def send(self, conversation: str, reply: Reply) -> None:

@@ -138,3 +138,23 @@ announcements = Table(
     Column("decided_at", UtcDateTime(), nullable=False),
     Column("reason", Text),
 )
+
+# Revision 0003 -----------------------------------------------------------------------------
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=True),  # what organisers type
+    Column("kind", String(16), nullable=False),  # broadcast | laureates | withdraw
+    Column("organiser", String(200), nullable=False),  # the identity that asked
+    Column("conversation", String(200), nullable=False),  # where it asked (platform:id)
+    Column("post", Text, nullable=False),  # Post.to_json(), or the withdrawn number
+    Column("targets", Text, nullable=False),  # comma-separated target names
+    Column("due_at", UtcDateTime()),  # /programmer; None: at once
+    Column("preview_hash", String(64), nullable=False),  # sha256 of what was previewed
+    Column("state", String(16), nullable=False),  # draft | confirmed | cancelled | expired…
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),  # a draft not confirmed by then lapses
+    Column("decided_at", UtcDateTime()),
+    Index(None, "organiser", "state"),
+)

@@ -11,6 +11,8 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from mastodon.errors import MastodonNotFoundError
+
 from bot.clock import Clock
 from bot.connectors.mastodon.answer import MentionAnswerer
 from bot.connectors.mastodon.client import MastodonClient
@@ -18,7 +20,8 @@ from bot.connectors.mastodon.listen import MentionListener
 from bot.connectors.mastodon.runtime import connect, outbox_history
 from bot.connectors.mastodon.target import History, MastodonTarget
 from bot.conversation import ConversationService, Reply
-from bot.conversation.connector import Connector, Health, Parts
+from bot.conversation.connector import Connector, Health, Parts, Preview
+from bot.outbox.post import Post
 from bot.outbox.target import Target
 from bot.store.store import Store
 from bot.waiting import Sleep
@@ -39,6 +42,7 @@ class MastodonPlatform:
     ) -> None:
         account = client.account
         self.name = account.target_name
+        self.client = client
         self.target = MastodonTarget(account, client, clock, history=history)
         self.answerer = MentionAnswerer(account, client, service, store, clock, sleep=sleep)
         self.listener = (
@@ -64,6 +68,21 @@ class MastodonPlatform:
         if self.listener is not None:
             log.info("answering Mastodon mentions as %s", self.name)
             self._task = asyncio.create_task(self.listener.run(self._stop), name=self.name)
+
+    async def preview(self, post: Post) -> Preview:
+        """The thread as the target would post it; followers as the server counts them."""
+        texts = tuple(self.target.parts(post, await self.target.instance_limits()))
+        me = self.answerer.me
+        followers = int(me.followers_count) if me is not None else None
+        return Preview(self.name, texts, followers)
+
+    async def resolve(self, handle: str) -> str | None:
+        """`user@instance` → the account id, as this account's server knows it."""
+        try:
+            account = await self.client.call(lambda api: api.account_lookup(handle))
+        except MastodonNotFoundError:
+            return None
+        return str(account.id)
 
     async def send(self, conversation: str, reply: Reply) -> None:
         await self.answerer.reply_to(conversation, reply)

@@ -74,6 +74,12 @@ class DeliveryStats:
     fanned_out: dict[str, int] = field(default_factory=dict)  # key → chats
 
 
+def message_chunks(post: Post) -> list[str]:
+    """The HTML messages a post is sent as, in every chat (previews show them unescaped)."""
+    text = f"{post.content_warning}\n\n{post.text}" if post.content_warning else post.text
+    return render.message_chunks(text)
+
+
 def chat_of(target_name: str) -> str:
     return target_name.removeprefix(PREFIX)
 
@@ -90,9 +96,8 @@ class ChatTarget:
         self.limits: tuple[RateLimit, ...] = delivery.limits.for_chat(chat)
 
     async def publish(self, post: Post, key: str) -> Receipt:
-        text = f"{post.content_warning}\n\n{post.text}" if post.content_warning else post.text
         receipt = ""
-        for chunk in render.message_chunks(text):
+        for chunk in message_chunks(post):
             receipt = await self._send(chunk, key)
         self.delivery.stats.sent += 1
         return Receipt(receipt)

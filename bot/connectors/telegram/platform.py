@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import html
 from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
 from bot.connectors.telegram.connector import TelegramConnector, token_of
-from bot.connectors.telegram.delivery import TelegramDelivery
+from bot.connectors.telegram.delivery import TelegramDelivery, message_chunks
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, TelegramLimits
 from bot.conversation import Reply
-from bot.conversation.connector import Connector, Health, Parts
+from bot.conversation.connector import Connector, Health, Parts, Preview
+from bot.outbox.post import Post
 from bot.outbox.target import Target
 from bot.waiting import Sleep
 
@@ -83,6 +85,15 @@ class TelegramPlatform:
     async def start(self) -> None:
         self.delivery.attach(self._worker)  # chats that appear later get their targets
         await self.receiver.start()
+
+    async def preview(self, post: Post) -> Preview:
+        """Every chat gets the same messages: the channel and each subscriber."""
+        texts = tuple(html.unescape(chunk) for chunk in message_chunks(post))
+        return Preview(self.name, texts, len(await self.delivery.recipients()))
+
+    async def resolve(self, handle: str) -> str | None:
+        """Telegram identities are configured by numeric user id already."""
+        return handle if handle.isdecimal() else None
 
     async def send(self, conversation: str, reply: Reply) -> None:
         chat: int | str = int(conversation) if conversation.lstrip("-").isdigit() else conversation
