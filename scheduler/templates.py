@@ -1,23 +1,22 @@
 """Announcement texts: French Jinja2 templates in `scheduler/templates.yaml`, edited by organisers.
 
-StrictUndefined turns a misspelt field into an error instead of an empty hole in a public
-message; `check_templates` finds such fields statically, and `check_plan` renders every planned
-announcement of the calendar so that `tnl-bot check` catches the rest before anyone is online.
+Compiled and rendered by `bot.templating` (unknown fields found statically, with their line);
+`check_plan` renders every planned announcement of the calendar so that `tnl-bot check` catches
+the rest before anyone is online.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
-import jinja2.meta
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from bot.datafile import DataFileError, Problem, YamlDocument, read_yaml, validate
-from bot.french import long_date, typography
+from bot.french import long_date
+from bot.templating import compile_sections, render
 from scheduler.campaign import AnnouncementKind, Url
 from scheduler.plan import Announcement
 
@@ -77,52 +76,15 @@ class Templates:
 
     def render(self, announcement: Announcement) -> str:
         """The French text, typography applied; raises jinja2.TemplateError on a bad template."""
-        raw = self.compiled[_section(announcement.kind)].render(self.fields(announcement))
-        text = re.sub(r"\n{3,}", "\n\n", raw).strip()
-        return typography(text)
+        return render(self.compiled[_section(announcement.kind)], self.fields(announcement))
 
     def problem(self, announcement: Announcement, message: str) -> Problem:
         return Problem(self.path, self.lines[_section(announcement.kind)], message)
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-
-
 def _compile(document: YamlDocument, settings: TemplatesFile) -> Templates:
-    environment = _environment()
-    compiled: dict[str, jinja2.Template] = {}
-    lines: dict[str, int] = {}
-    problems: list[Problem] = []
-    for section, source in settings.templates.model_dump().items():
-        location = ("templates", section)
-        # A block scalar's node starts on the key's line; its text on the next one.
-        lines[section] = document.line_of(location) + 1
-        try:
-            tree = environment.parse(source)
-        except jinja2.TemplateSyntaxError as error:
-            problems.append(
-                Problem(document.path, lines[section] + error.lineno - 1, f"{section}: {error}")
-            )
-            continue
-        unknown = sorted(jinja2.meta.find_undeclared_variables(tree) - FIELDS)
-        for name in unknown:
-            offset = next((n for n, text in enumerate(source.splitlines()) if name in text), 0)
-            problems.append(
-                Problem(
-                    document.path,
-                    lines[section] + offset,
-                    f"{section}: unknown field {name!r} (known: {', '.join(sorted(FIELDS))})",
-                )
-            )
-        compiled[section] = environment.from_string(tree)
-    if problems:
-        raise DataFileError(problems)
+    sources = settings.templates.model_dump()
+    compiled, lines = compile_sections(document, sources, FIELDS)
     return Templates(settings, compiled, lines, document.path)
 
 
