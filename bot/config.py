@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.faq.corpus import default_corpus_dir
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         float,
         Field(ge=0, validation_alias=AliasChoices("tnl_flood_pause", "tnl_telegram_flood_pause")),
     ] = 600.0
+    # Organisers (broadcasts, laureates): platform identities, comma-separated —
+    # telegram:<numeric user id>, mastodon:<user@instance>, matrix:@user:server, console:<name>.
+    organisers: str = ""
+    confirm_minutes: Annotated[float, Field(gt=0)] = 10.0  # a preview lapses after this
     # Mastodon: the default account ("main"); more accounts by name in a YAML file whose entries
     # name the environment variable holding each token (bot/connectors/mastodon/config.py).
     mastodon_url: str | None = None
@@ -96,8 +100,43 @@ class Settings(BaseSettings):
                 values.append(password)
         return values
 
+    @field_validator("organisers")
+    @classmethod
+    def _organisers_are_identities(cls, value: str) -> str:
+        for handle in organiser_handles(value):
+            platform, _, who = handle.partition(":")
+            if platform == "telegram" and not who.isdecimal():
+                raise ValueError(f"« {handle} »: Telegram organisers are numeric user ids")
+            if platform == "mastodon" and who.lstrip("@").count("@") != 1:
+                raise ValueError(f"« {handle} »: Mastodon organisers are user@instance")
+            if not who or platform not in ("telegram", "mastodon", "matrix", "console"):
+                raise ValueError(
+                    f"« {handle} » is not telegram:<id>, mastodon:<user@instance>, "
+                    "matrix:@user:server or console:<name>"
+                )
+        return value
+
+    def organiser_handles(self) -> list[str]:
+        return organiser_handles(self.organisers)
+
     def target_names(self) -> list[str]:
         return [name.strip() for name in self.targets.split(",") if name.strip()]
+
+
+def organiser_handles(value: str) -> list[str]:
+    """`telegram:42, mastodon:@ana@social.example`
+    → ["telegram:42", "mastodon:ana@social.example"]"""
+    handles = []
+    for raw in value.split(","):
+        platform, colon, who = raw.strip().partition(":")
+        if raw.strip():
+            who = (
+                who.strip().removeprefix("@")
+                if platform.strip().casefold() == "mastodon"
+                else who.strip()
+            )
+            handles.append(f"{platform.strip().casefold()}{colon}{who}")
+    return handles
 
 
 def load_settings(**overrides: object) -> Settings:

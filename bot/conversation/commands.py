@@ -36,3 +36,4 @@ class Command:
     role: str | None = None  # None: everyone
     available: Callable[[Capabilities], bool] = always
     listed: bool = True  # shown in help and menus (/start and /help are not)
+    private_only: bool = False  # never in a group or a public thread

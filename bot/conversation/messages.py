@@ -28,7 +28,8 @@ class Incoming:
     handled in order. `asked_before` is, where the platform can tell it (a Mastodon thread), the
     question of the bot message this one replies to: « 2 » then picks among its suggestions even
     after a restart. `is_admin` answers whether the sender administers the (group) conversation;
-    None in private conversations."""
+    None in private conversations. `private`: only the two of us read it (organiser commands
+    are taken only there)."""
 
     platform: str
     conversation: str
@@ -36,16 +37,20 @@ class Incoming:
     text: str
     asked_before: str | None = None
     is_admin: Callable[[], Awaitable[bool]] | None = None
+    private: bool = True  # a private chat or a direct message, not a group or a public thread
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What to send back. `question` is what was asked (for feedback on this reply)."""
+    """What to send back. `question` is what was asked (for feedback on this reply).
+    `actions`: (label, command) pairs a platform with buttons shows under the message; pressing
+    one sends the command (elsewhere the text says which command to type)."""
 
     text: str
     suggestions: tuple[Suggestion, ...] = field(default=())
     answer: Answer | None = None
     question: str | None = None
+    actions: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def wants_feedback(self) -> bool:

@@ -129,6 +129,8 @@ class ConversationService:
             return self._text(texts.UNKNOWN_COMMAND)
         if found.role is not None and not await self.authorise(incoming, found.role, name):
             return self._text(texts.UNKNOWN_COMMAND)  # neutral: nothing to learn by probing
+        if found.private_only and not incoming.private:  # organisers act in private only
+            return self._text(texts.UNKNOWN_COMMAND)
         return await found.run(incoming, argument)
 
     async def choose(self, incoming: Incoming, entry_id: str) -> Reply | None:

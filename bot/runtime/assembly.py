@@ -17,11 +17,13 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from bot.broadcasts.organisers import OrganiserCommands
 from bot.clock import Clock
 from bot.config import Settings
-from bot.conversation import ConversationService
+from bot.conversation import ConversationService, Identity, Roles
 from bot.conversation.connector import Connector, Parts
 from bot.conversation.flood import FloodGuard
+from bot.conversation.identity import ORGANISER
 from bot.datafile import DataFileError
 from bot.faq.engine import FaqEngine
 from bot.outbox import Target
@@ -75,19 +77,58 @@ def _log_problems(error: DataFileError, consequence: str) -> None:
     log.error("%s", consequence)
 
 
-async def reload_answers(settings: Settings, service: ConversationService) -> bool:
-    """Swap in a new FAQ engine; a broken corpus or calendar keeps the previous one answering.
+def load_data(settings: Settings) -> FaqEngine:
+    """Corpus, calendar and templates, all checked: DataFileError lists every problem."""
+    from scheduler.templates import check_plan
 
-    Built in a thread: parsing the corpus takes ~100 ms the connectors should not wait for."""
+    problems = check_plan(settings.campaign, settings.templates)
     try:
-        service.engine = await asyncio.to_thread(
-            FaqEngine.from_files, settings.corpus_dir, settings.campaign
-        )
+        engine = FaqEngine.from_files(settings.corpus_dir, settings.campaign)
     except DataFileError as error:
-        _log_problems(error, "corpus or calendar invalid: the previous version keeps answering")
-        return False
-    log.info("corpus reloaded: %d entries", len(service.engine.corpus.entries))
-    return True
+        problems = [*error.problems, *problems]
+    if problems:
+        raise DataFileError(problems)
+    return engine
+
+
+async def reload_data(
+    settings: Settings, service: ConversationService, runner: AnnouncementScheduler
+) -> list[str]:
+    """SIGHUP and `/recharger`: everything re-read, or nothing (each problem logged and
+    returned) and the previous version stays in force. Parsed in a thread: ~100 ms the
+    connectors should not wait for."""
+    try:
+        engine = await asyncio.to_thread(load_data, settings)
+    except DataFileError as error:
+        _log_problems(error, "data files invalid: the previous version stays in force")
+        return [str(problem) for problem in error.problems]
+    service.engine = engine
+    await runner.reload()
+    log.info("reloaded: %d corpus entries", len(engine.corpus.entries))
+    return []
+
+
+async def organiser_roles(handles: Sequence[str], connectors: Sequence[Connector]) -> Roles:
+    """TNL_ORGANISERS as identities: Mastodon handles become account ids (asked of the
+    accounts' servers); one that cannot be resolved is logged and left out until next start."""
+    organisers: list[Identity] = []
+    for handle in handles:
+        platform, _, who = handle.partition(":")
+        if platform != "mastodon":
+            organisers.append(Identity(platform, who))
+            continue
+        found: str | None = None
+        for connector in (c for c in connectors if c.name.startswith("mastodon:")):
+            try:
+                found = await connector.resolve(who)
+            except Exception as error:  # the server is down: say so, the others still count
+                log.warning("TNL_ORGANISERS: cannot look up %s: %s", handle, error)
+            if found is not None:
+                organisers.append(Identity(platform, found))
+                break
+        else:
+            log.warning("TNL_ORGANISERS: %s is unknown to the Mastodon accounts", handle)
+    return Roles({ORGANISER: organisers})
 
 
 def _on_signal(number: signal.Signals, handler: Callable[[], None]) -> None:
@@ -122,6 +163,7 @@ class RunningBot:
         self.lock: InstanceLock | None = None
         self.store: Store | None = None
         self.runner: AnnouncementScheduler | None = None
+        self.organisers: OrganiserCommands | None = None
 
     async def open(self, engine: FaqEngine) -> tuple[ConversationService, DeliveryWorker]:
         """Everything up to receiving and delivering; CannotStart on what must stop it."""
@@ -149,6 +191,16 @@ class RunningBot:
             for target in connector.targets():
                 worker.add_target(target)
         await self._schedule(store, outbox, announce, worker)
+        service.roles = await organiser_roles(settings.organiser_handles(), self.connectors)
+        self.organisers = OrganiserCommands(
+            service,
+            outbox,
+            clock,
+            self.connectors,
+            confirm_minutes=settings.confirm_minutes,
+            wake=worker.wake,
+            reload=lambda: self.reload(service),
+        )
         try:
             await self.web.start()
         except OSError as error:
@@ -197,7 +249,13 @@ class RunningBot:
         if not await self.runner.start():
             raise CannotStart("calendar or templates invalid")
 
+    async def reload(self, service: ConversationService) -> list[str]:
+        assert self.runner is not None  # organisers exist once the scheduler does
+        return await reload_data(self.settings, service, self.runner)
+
     async def close(self) -> None:
+        if self.organisers is not None:
+            await self.organisers.close()
         for connector in reversed(self.connectors):
             with contextlib.suppress(Exception):
                 await connector.stop(STOP_GRACE)
@@ -224,15 +282,14 @@ async def serve(
     _on_signal(signal.SIGINT, stop.set)
     _on_signal(signal.SIGHUP, lambda: log.warning("still starting: reload ignored"))
     try:
-        engine = FaqEngine.from_files(settings.corpus_dir, settings.campaign)
+        engine = load_data(settings)
     except DataFileError as error:
-        _log_problems(error, "corpus or calendar invalid: not starting")
+        _log_problems(error, "data files invalid: not starting")
         return 1
     bot = RunningBot(settings, clock, out, environ)
     try:
         service, worker = await bot.open(engine)
-        assert bot.runner is not None
-        _on_signal(signal.SIGHUP, _reloader(bot.runner, settings, service))
+        _on_signal(signal.SIGHUP, _reloader(bot, service))
         await worker.run(stop)
         return 0
     except CannotStart as error:
@@ -242,16 +299,13 @@ async def serve(
         await bot.close()
 
 
-def _reloader(
-    runner: AnnouncementScheduler, settings: Settings, service: ConversationService
-) -> Callable[[], None]:
-    """SIGHUP: calendar, templates and corpus are re-read; each keeps its last valid version."""
-    tasks: set[asyncio.Task[bool]] = set()
+def _reloader(bot: RunningBot, service: ConversationService) -> Callable[[], None]:
+    """SIGHUP: corpus, calendar and templates re-read together; the last valid version stays."""
+    tasks: set[asyncio.Task[list[str]]] = set()
 
     def reload() -> None:
-        for work in (reload_answers(settings, service), runner.reload()):
-            task = asyncio.ensure_future(work)
-            tasks.add(task)  # keep a reference until done: the loop only holds weak ones
-            task.add_done_callback(tasks.discard)
+        task = asyncio.ensure_future(bot.reload(service))
+        tasks.add(task)  # keep a reference until done: the loop only holds weak ones
+        task.add_done_callback(tasks.discard)
 
     return reload

@@ -45,19 +45,15 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reload(args: argparse.Namespace, out: TextIO) -> int:
     from bot.datafile import DataFileError
-    from bot.faq.engine import FaqEngine
+    from bot.runtime.assembly import load_data
     from bot.runtime.lock import running_pid
-    from scheduler.templates import check_plan
 
     settings = settings_of(args)
     # What the running bot will re-read: refuse to signal it when any of it is invalid.
-    problems = check_plan(settings.campaign, settings.templates)
     try:
-        FaqEngine.from_files(settings.corpus_dir, settings.campaign)
+        load_data(settings)
     except DataFileError as error:
-        problems = [*error.problems, *problems]
-    if problems:
-        for problem in problems:
+        for problem in error.problems:
             print(problem, file=sys.stderr)
         print("tnl-bot: reload: not sent, the running bot keeps its data", file=sys.stderr)
         return 1

@@ -220,6 +220,7 @@ class MentionAnswerer:
             Identity(PLATFORM, str(author.id)),
             question_of(status.content),
             asked_before=self._asked_before(context, status),
+            private=status.visibility == "direct",
         )
         reply = await self.service.handle(incoming)
         if reply is None:  # the author is flooding: ignored for a while

@@ -10,6 +10,7 @@ buttons, each through the pacer with its chat.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from html import unescape
@@ -88,6 +89,10 @@ class Conversation:
         if pressed is None or message is None:
             await query.answer()
             return
+        if pressed.kind == render.COMMAND and pressed.entry is not None:
+            await query.answer()
+            await self._command(context.bot, message, query.from_user, pressed.entry)
+            return
         incoming = incoming_from(context.bot, message.chat, query.from_user, "")
         if pressed.kind == render.SUGGESTION and pressed.entry is not None:
             reply = await self.service.choose(incoming, pressed.entry)
@@ -100,6 +105,17 @@ class Conversation:
         await query.answer(thanks)
         if thanks is not None:
             await message.edit_reply_markup(reply_markup=None)  # one vote per answer
+
+    async def _command(self, bot: Bot, message: Message, presser: User, command: str) -> None:
+        """A button standing for a command: as if the presser had typed it (authorisation
+        included: the service checks who pressed, not who the message was for); the buttons
+        go, so that a preview is confirmed once."""
+        incoming = incoming_from(bot, message.chat, presser, command)
+        reply = await self.service.handle(incoming)
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(reply_markup=None)
+        if reply is not None:
+            await self.send(bot, message.chat.id, reply, incoming=incoming)
 
     async def _show_choice(
         self, bot: Bot, incoming: Incoming, message: Message, reply: Reply
@@ -220,7 +236,12 @@ def incoming_from(bot: Bot, chat: Chat, sender: User, text: str) -> Incoming:
 
         is_admin = administers
     return Incoming(
-        PLATFORM, str(chat.id), Identity(PLATFORM, str(sender.id)), text, is_admin=is_admin
+        PLATFORM,
+        str(chat.id),
+        Identity(PLATFORM, str(sender.id)),
+        text,
+        is_admin=is_admin,
+        private=chat.type == Chat.PRIVATE,
     )
 
 

@@ -19,6 +19,7 @@ from bot.conversation import Reply
 MAX_MESSAGE = 4096
 # Callback data is limited to 64 bytes: a one-letter kind and the corpus entry id (≤ 60 chars).
 SUGGESTION = "s"
+COMMAND = "c"  # a button standing for a command the user could type (« Confirmer »)
 FEEDBACK_UP = "+"
 FEEDBACK_DOWN = "-"
 NO_ENTRY = "_"  # feedback on an answer that has no corpus entry (the "I don't know" fallback)
@@ -53,8 +54,8 @@ def message_chunks(text: str) -> list[str]:
 class Callback:
     """A button press decoded: a suggestion picked, or feedback on an answer."""
 
-    kind: str  # SUGGESTION | FEEDBACK_UP | FEEDBACK_DOWN
-    entry: str | None
+    kind: str  # SUGGESTION | FEEDBACK_UP | FEEDBACK_DOWN | COMMAND
+    entry: str | None  # the corpus entry, or the command (COMMAND)
 
 
 def encode(kind: str, entry: str | None) -> str:
@@ -66,16 +67,27 @@ def decode(data: str | None) -> Callback | None:
     if not data or "|" not in data:
         return None
     kind, _, entry = data.partition("|")
-    if kind not in (SUGGESTION, FEEDBACK_UP, FEEDBACK_DOWN) or not entry:
+    if kind not in (SUGGESTION, FEEDBACK_UP, FEEDBACK_DOWN, COMMAND) or not entry:
         return None
-    if kind == SUGGESTION and entry == NO_ENTRY:
+    if kind in (SUGGESTION, COMMAND) and entry == NO_ENTRY:
+        return None
+    if kind == COMMAND and not entry.startswith("/"):
         return None
     return Callback(kind, None if entry == NO_ENTRY else entry)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Suggestions (up to 3, one per row) when the engine hesitates; 👍/👎 under the answers
-    whose quality we measure (`Reply.wants_feedback`)."""
+    whose quality we measure (`Reply.wants_feedback`); the reply's actions in one row."""
+    if reply.actions:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(label, callback_data=encode(COMMAND, command))
+                    for label, command in reply.actions
+                ]
+            ]
+        )
     if reply.suggestions:
         rows = [
             [InlineKeyboardButton(_label(s.question), callback_data=encode(SUGGESTION, s.entry))]

@@ -1,0 +1,279 @@
+"""The organisers' commands, on every platform through the conversation service.
+
+`/diffuser` and `/programmer` answer with a preview and a number, and nothing else happens until
+the same organiser sends `/confirmer` (or presses « Confirmer ») within `TNL_CONFIRM_MINUTES`;
+the preview is computed again then, and the send goes ahead only if it is byte for byte the
+one shown (its hash is stored with the draft). Every step is in the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.broadcasts.preview import describe, preview_hash
+from bot.clock import Clock, parse_moment
+from bot.conversation import ConversationService, Incoming, Reply
+from bot.conversation.commands import Command
+from bot.conversation.connector import Connector, Preview
+from bot.conversation.identity import ORGANISER
+from bot.french import typography
+from bot.outbox.post import Post
+from bot.outbox.progress import progress
+from bot.outbox.queue import Outbox
+from bot.store.broadcasts import Broadcast, BroadcastRecords, BroadcastState
+from bot.waiting import Sleep
+
+log = logging.getLogger(__name__)
+
+KEY = "broadcast:{number}"
+Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
+
+
+class OrganiserCommands:
+    def __init__(
+        self,
+        service: ConversationService,
+        outbox: Outbox,
+        clock: Clock,
+        connectors: Sequence[Connector],
+        *,
+        confirm_minutes: float = 10.0,
+        wake: Callable[[], None] = lambda: None,
+        reload: Reload | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """`connectors`: where a broadcast can go (each by its announcement target, named like
+        it). `wake`: tells the outbox worker there is something new. `reload`: re-reads the
+        data files (`/recharger`)."""
+        self.service = service
+        self.outbox = outbox
+        self.records = BroadcastRecords(outbox.store)
+        self.clock = clock
+        self.connectors = {connector.name: connector for connector in connectors}
+        self.confirm = dt.timedelta(minutes=confirm_minutes)
+        self.wake = wake
+        self.reload = reload
+        self.sleep = sleep
+        self._timers: set[asyncio.Task[None]] = set()
+        for name, description, run in (
+            ("diffuser", "Diffuser un message : /diffuser [cible] texte", self._broadcast),
+            ("programmer", "Programmer : /programmer AAAA-MM-JJ HH:MM texte", self._schedule),
+            ("apercu", "Revoir l’aperçu en attente", self._show),
+            ("confirmer", "Confirmer la diffusion en attente", self._confirm),
+            ("annuler", "Annuler la diffusion en attente", self._cancel),
+            ("etat", "État des envois et des dernières diffusions", self._state),
+            ("non_repondues", "Questions restées sans réponse", self._unanswered),
+            ("recharger", "Relire corpus, calendrier et modèles", self._reload),
+        ):
+            service.add_command(Command(name, description, run, role=ORGANISER, private_only=True))
+
+    # Drafts --------------------------------------------------------------------------------
+
+    async def _broadcast(self, incoming: Incoming, argument: str) -> Reply:
+        targets, text = self._targets(argument)
+        if not text:
+            return _say("Ajoutez le texte à diffuser : /diffuser [cible] texte")
+        if not targets:
+            return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.connectors)}.")
+        return await self._draft(incoming, Post(text), targets, None)
+
+    async def _schedule(self, incoming: Incoming, argument: str) -> Reply:
+        day, _, rest = argument.partition(" ")
+        time, _, rest = rest.strip().partition(" ")
+        try:
+            due = parse_moment(f"{day}T{time}")
+        except ValueError:
+            return _say("Indiquez la date et l’heure ainsi : /programmer 2027-03-01 09:00 texte")
+        if due <= self.clock.now():
+            return _say("Cette date est passée : choisissez un moment à venir.")
+        targets, text = self._targets(rest.strip())
+        if not text or not targets:
+            return _say("Ajoutez le texte à diffuser après la date et l’heure.")
+        return await self._draft(incoming, Post(text), targets, due)
+
+    def _targets(self, argument: str) -> tuple[tuple[str, ...], str]:
+        """A first word naming a platform or an account restricts the targets."""
+        first, _, rest = argument.strip().partition(" ")
+        word = first.casefold()
+        if word in ("telegram", "mastodon") or word.startswith("mastodon:"):
+            chosen = [n for n in self.connectors if n == word or n.startswith(f"{word}:")]
+            return tuple(chosen), rest.strip()
+        return tuple(self.connectors), argument.strip()
+
+    async def _draft(
+        self, incoming: Incoming, post: Post, targets: tuple[str, ...], due: dt.datetime | None
+    ) -> Reply:
+        previews = await self._previews(post, targets)
+        now = self.clock.now()
+        draft = await self.records.draft(
+            kind="broadcast",
+            organiser=str(incoming.sender),
+            conversation=f"{incoming.platform}|{incoming.conversation}",
+            post=post.to_json(),
+            targets=targets,
+            due_at=due,
+            preview_hash=preview_hash(previews),
+            now=now,
+            expires_at=now + self.confirm,
+        )
+        await self.outbox.store.audit(
+            str(incoming.sender),
+            "broadcast.preview",
+            now,
+            f"n° {draft.number} to {','.join(targets)}; hash {draft.preview_hash[:16]}",
+        )
+        self._expire_later(draft)
+        return self._preview_reply(draft, previews)
+
+    async def _previews(self, post: Post, targets: Sequence[str]) -> list[Preview]:
+        return [await self.connectors[name].preview(post) for name in targets]
+
+    def _preview_reply(self, draft: Broadcast, previews: Sequence[Preview]) -> Reply:
+        minutes = self.confirm.total_seconds() / 60
+        return Reply(
+            describe(draft.number, previews, draft.due_at, minutes),
+            actions=(("Confirmer", f"/confirmer {draft.number}"), ("Annuler", "/annuler")),
+        )
+
+    async def _show(self, incoming: Incoming, _: str) -> Reply:
+        draft = await self._pending(incoming)
+        if draft is None:
+            return _say("Aucune diffusion en attente de confirmation.")
+        previews = await self._previews(Post.from_json(draft.post), draft.targets)
+        return self._preview_reply(draft, previews)
+
+    async def _pending(self, incoming: Incoming) -> Broadcast | None:
+        """The sender's own draft, still in time (a lapsed one is marked expired here)."""
+        draft = await self.records.pending(str(incoming.sender))
+        if draft is not None and self.clock.now() >= draft.expires_at:
+            await self._expire(draft)
+            return None
+        return draft
+
+    # Decisions -----------------------------------------------------------------------------
+
+    async def _confirm(self, incoming: Incoming, argument: str) -> Reply:
+        organiser = str(incoming.sender)
+        draft = await self.records.pending(organiser)
+        if argument.strip().isdecimal():  # a button names its draft: never confirm another
+            named = await self.records.get(int(argument))
+            if named is None or named.organiser != organiser:
+                await self._audit(incoming, "broadcast.confirm.refused", f"n° {argument}")
+                return _say("Cette diffusion n’est pas la vôtre, ou n’existe pas.")
+            draft = named if named.state is BroadcastState.DRAFT else None
+        if draft is None:
+            return _say("Aucune diffusion en attente de confirmation.")
+        now = self.clock.now()
+        if now >= draft.expires_at:
+            await self._expire(draft)
+            return _say(f"L’aperçu n° {draft.number} a expiré : rien n’a été envoyé.")
+        post = Post.from_json(draft.post)
+        if preview_hash(await self._previews(post, draft.targets)) != draft.preview_hash:
+            await self._audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
+            return _say("Le rendu a changé depuis l’aperçu : demandez /apercu et confirmez.")
+        if not await self.records.decide(
+            draft.number, BroadcastState.CONFIRMED, now, was=BroadcastState.DRAFT
+        ):
+            return _say(f"La diffusion n° {draft.number} a déjà été traitée.")
+        key = KEY.format(number=draft.number)
+        await self.outbox.enqueue(post, draft.targets, key, now, due_at=draft.due_at)
+        self.wake()
+        await self._audit(
+            incoming, "broadcast.confirm", f"n° {draft.number}; hash {draft.preview_hash[:16]}"
+        )
+        when = "programmée" if draft.due_at is not None else "en cours d’envoi"
+        return _say(f"Diffusion n° {draft.number} confirmée, {when}. Suivi : /etat")
+
+    async def _cancel(self, incoming: Incoming, _: str) -> Reply:
+        draft = await self._pending(incoming)
+        if draft is None or not await self.records.decide(
+            draft.number, BroadcastState.CANCELLED, self.clock.now(), was=BroadcastState.DRAFT
+        ):
+            return _say("Aucune diffusion en attente de confirmation.")
+        await self._audit(incoming, "broadcast.cancel", f"n° {draft.number}")
+        return _say(f"Diffusion n° {draft.number} annulée : rien n’a été envoyé.")
+
+    def _expire_later(self, draft: Broadcast) -> None:
+        """Tell the organiser when the draft lapses (if it is still a draft then)."""
+
+        async def later() -> None:
+            await self.sleep(self.confirm.total_seconds())
+            current = await self.records.get(draft.number)
+            if current is not None and current.state is BroadcastState.DRAFT:
+                await self._expire(current)
+
+        task = asyncio.ensure_future(later())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    async def _expire(self, draft: Broadcast) -> None:
+        if not await self.records.decide(
+            draft.number, BroadcastState.EXPIRED, self.clock.now(), was=BroadcastState.DRAFT
+        ):
+            return
+        await self.outbox.store.audit(
+            draft.organiser, "broadcast.expired", self.clock.now(), f"n° {draft.number}"
+        )
+        platform, _, conversation = draft.conversation.partition("|")
+        notice = _say(
+            f"L’aperçu n° {draft.number} a expiré sans confirmation : rien n’a été envoyé."
+        )
+        for connector in self.connectors.values():
+            if connector.name.partition(":")[0] == platform:
+                with contextlib.suppress(Exception):  # a notice; the audit log has the fact
+                    await connector.send(conversation, notice)
+                return
+
+    async def expired(self) -> None:
+        """Until the expiry timers running now have done their work."""
+        await asyncio.gather(*self._timers, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._timers):
+            task.cancel()
+        await asyncio.gather(*self._timers, return_exceptions=True)
+
+    # Information ---------------------------------------------------------------------------
+
+    async def _state(self, incoming: Incoming, _: str) -> Reply:
+        store = self.outbox.store
+        counts = await self.outbox.counts()
+        lines = ["Envois : " + (", ".join(f"{s.value} {n}" for s, n in counts.items()) or "aucun")]
+        subscribers = len(await store.subscribers("telegram"))
+        lines.append(f"Abonnés Telegram : {subscribers}")
+        for draft in await self.records.recent():
+            key = KEY.format(number=draft.number)
+            done = [
+                f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
+                for line in await progress(store, key=key)
+            ]
+            lines.append(f"n° {draft.number} ({draft.state.value}) : {'; '.join(done) or '—'}")
+        return _say("\n".join(lines))
+
+    async def _unanswered(self, incoming: Incoming, _: str) -> Reply:
+        found = await self.outbox.store.most_unanswered(10)
+        if not found:
+            return _say("Aucune question sans réponse enregistrée.")
+        rows = [f"{s.count} × {s.question}" for s in found]
+        return Reply(typography("Questions sans réponse :") + "\n" + "\n".join(rows))
+
+    async def _reload(self, incoming: Incoming, _: str) -> Reply:
+        if self.reload is None:
+            return _say("Le rechargement n’est possible que dans le bot en service.")
+        problems = await self.reload()
+        await self._audit(incoming, "reload", f"{len(problems)} problem(s)")
+        if problems:
+            shown = "\n".join(problems[:10])
+            return Reply(typography("Rien n’a été rechargé :") + "\n" + shown)
+        return _say("Corpus, calendrier et modèles relus.")
+
+    async def _audit(self, incoming: Incoming, action: str, detail: str) -> None:
+        await self.outbox.store.audit(str(incoming.sender), action, self.clock.now(), detail)
+
+
+def _say(text: str) -> Reply:
+    return Reply(typography(text))
