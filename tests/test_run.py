@@ -44,7 +44,8 @@ CHANNEL = "@tnl_annonces"
 MASTODON_TOKEN = "mastodon-bot-token-ne-jamais-afficher-0123456789"
 ALICE_TOKEN = "alice-token"
 BOB_TOKEN = "bob-token"
-ASKER, SUBSCRIBER, LATER_ASKER = 1001, 1002, 1003
+ASKER, SUBSCRIBER, LATER_ASKER, ORGANISER = 1001, 1002, 1003, 1005
+BROADCAST = "Réunion des collectivités lauréates le 3 juin à Lyon."
 QUESTION = "Qui peut candidater ?"
 LATER_QUESTION = "Comment contacter l’équipe du label ?"  # its theme file is the one broken
 BROKEN_THEME = "contact.yaml"
@@ -134,6 +135,7 @@ def environment(tmp_path: Path, telegram: FakeTelegram, mastodon: FakeMastodon) 
         "TNL_TELEGRAM_CHANNEL": CHANNEL,
         "TNL_MASTODON_URL": mastodon.base,
         "TNL_MASTODON_TOKEN": MASTODON_TOKEN,
+        "TNL_ORGANISERS": f"telegram:{ORGANISER}",
     }
 
 
@@ -232,8 +234,35 @@ async def subscribes(scene: Scene) -> None:
     assert scene.telegram.texts(SUBSCRIBER) == [typography(SUBSCRIBED)]
 
 
+async def organiser_broadcasts(scene: Scene) -> None:
+    """4. A contact's /diffuser gets the unknown-command answer; the organiser's gets a
+    preview, and /confirmer sends it to the channel, the subscriber and Mastodon, once each."""
+    telegram, bot = scene.telegram, scene.bot
+    telegram.say(ASKER, f"/diffuser {BROADCAST}")
+    await bot.until("the refusal", lambda: len(telegram.sent[ASKER]) == 2)
+    assert "Je ne connais pas cette commande" in telegram.texts(ASKER)[1]
+    telegram.say(ORGANISER, f"/diffuser {BROADCAST}")
+    await bot.until("the preview", lambda: telegram.sent[ORGANISER])
+    assert "Aperçu de la diffusion n° 1" in telegram.texts(ORGANISER)[0]
+    assert not telegram.texts(SUBSCRIBER)[1:]  # nothing before the confirmation
+    telegram.say(ORGANISER, "/confirmer")
+    await bot.until(
+        "the broadcast everywhere",
+        lambda: (
+            BROADCAST in telegram.texts(CHANNEL)
+            and BROADCAST in telegram.texts(SUBSCRIBER)
+            and any(BROADCAST in text for text in status_texts(scene.mastodon))
+            and len(telegram.sent[ORGANISER]) == 2
+        ),
+    )
+    assert telegram.texts(ORGANISER)[1].startswith("Diffusion n° 1 confirmée")
+    # What went out is what the preview showed, hashtags included.
+    (posted,) = [text for text in status_texts(scene.mastodon) if BROADCAST in text]
+    assert posted in telegram.texts(ORGANISER)[0]
+
+
 async def keeps_answering_after_a_broken_reload(scene: Scene, corpus: Path) -> None:
-    """4. SIGHUP with a broken corpus: `file:line:` in the log, the last valid corpus answers
+    """5. SIGHUP with a broken corpus: `file:line:` in the log, the last valid corpus answers
     (even the questions of the broken file)."""
     bot, telegram = scene.bot, scene.telegram
     problem = break_theme(corpus / BROKEN_THEME)
@@ -246,7 +275,7 @@ async def keeps_answering_after_a_broken_reload(scene: Scene, corpus: Path) -> N
 
 
 async def stops_on_sigterm(bot: Bot) -> None:
-    """5. SIGTERM: exit 0 within seconds, pid file removed."""
+    """6. SIGTERM: exit 0 within seconds, pid file removed."""
     bot.process.send_signal(signal.SIGTERM)
     try:
         code = await asyncio.wait_for(bot.process.wait(), STOP_WITHIN)
@@ -257,23 +286,25 @@ async def stops_on_sigterm(bot: Bot) -> None:
 
 
 def published_once(scene: Scene) -> None:
-    """Exactly one announcement per platform, the reload included."""
+    """Exactly one announcement and one broadcast per platform, the reload included."""
     announcement = scene.texts["announcement"]
-    assert scene.telegram.texts(CHANNEL) == [announcement]
+    assert scene.telegram.texts(CHANNEL) == [announcement, BROADCAST]
     channel_sends = [
         c
         for c in scene.telegram.method_calls("sendMessage")
         if c.params.get("chat_id") == CHANNEL and c.status == 200
     ]
-    assert len(channel_sends) == 1
-    (posted,) = statuses_posted(scene.mastodon, scene.accounts["tnl"])
-    assert posted["visibility"] == "public"
-    (creation,) = [
-        c
-        for c in scene.mastodon.calls_to("POST", "/api/v1/statuses")
-        if c.form.get("status") == announcement
-    ]
-    assert creation.idempotency_key  # a resend after a crash could not double it
+    assert len(channel_sends) == 2
+    assert scene.telegram.texts(SUBSCRIBER).count(BROADCAST) == 1
+    posted = statuses_posted(scene.mastodon, scene.accounts["tnl"])
+    assert [p["visibility"] for p in posted] == ["public", "public"]
+    for text in (announcement, BROADCAST):
+        (creation,) = [
+            c
+            for c in scene.mastodon.calls_to("POST", "/api/v1/statuses")
+            if str(c.form.get("status")).startswith(text)
+        ]
+        assert creation.idempotency_key  # a resend after a crash could not double it
 
 
 async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -> None:
@@ -299,11 +330,12 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
             await announces_once_started(scene)
             await answers_questions(scene, question)
             await subscribes(scene)
+            await organiser_broadcasts(scene)
             await keeps_answering_after_a_broken_reload(scene, tmp_path / "corpus")
             await stops_on_sigterm(bot)
         published_once(scene)
 
-    # 6. Secrets are never printed; nothing ended in a traceback.
+    # 7. Secrets are never printed; nothing ended in a traceback.
     log = bot.log()
     assert telegram.token not in log
     assert telegram.token.partition(":")[2] not in log
