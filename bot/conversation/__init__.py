@@ -8,10 +8,11 @@ decided here, once, and tested with no network.
 
 from bot.conversation.identity import Identity, Roles
 from bot.conversation.lanes import Lanes
-from bot.conversation.messages import Capabilities, Incoming, Reply
+from bot.conversation.messages import Attachment, Capabilities, Incoming, Reply
 from bot.conversation.service import ConversationService
 
 __all__ = [
+    "Attachment",
     "Capabilities",
     "ConversationService",
     "Identity",

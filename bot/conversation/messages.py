@@ -21,6 +21,15 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a laureates list), already downloaded by the connector
+    within its size limit."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message to the bot.
 
@@ -38,6 +47,7 @@ class Incoming:
     asked_before: str | None = None
     is_admin: Callable[[], Awaitable[bool]] | None = None
     private: bool = True  # a private chat or a direct message, not a group or a public thread
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)
