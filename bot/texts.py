@@ -51,3 +51,6 @@ STORE_UNAVAILABLE = (
 # Suggestions and feedback.
 FEEDBACK_THANKS = "Merci pour votre retour !"
 SUGGESTION_GONE = "Cette suggestion n'est plus disponible. Posez à nouveau votre question !"
+UNEXPECTED_FILE = (
+    "Je ne sais pas quoi faire de ce fichier. Posez-moi plutôt votre question en quelques mots."
+)

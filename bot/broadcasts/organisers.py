@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.broadcasts.plan import Delivery, from_json, same_post, to_json
 from bot.broadcasts.preview import describe, preview_hash
 from bot.clock import Clock, parse_moment
 from bot.conversation import ConversationService, Incoming, Reply
@@ -29,7 +30,6 @@ from bot.waiting import Sleep
 
 log = logging.getLogger(__name__)
 
-KEY = "broadcast:{number}"
 Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
 
 
@@ -79,7 +79,7 @@ class OrganiserCommands:
             return _say("Ajoutez le texte à diffuser : /diffuser [cible] texte")
         if not targets:
             return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.connectors)}.")
-        return await self._draft(incoming, Post(text), targets, None)
+        return await self.draft(incoming, "broadcast", same_post(Post(text), targets), None)
 
     async def _schedule(self, incoming: Incoming, argument: str) -> Reply:
         day, _, rest = argument.partition(" ")
@@ -93,7 +93,7 @@ class OrganiserCommands:
         targets, text = self._targets(rest.strip())
         if not text or not targets:
             return _say("Ajoutez le texte à diffuser après la date et l’heure.")
-        return await self._draft(incoming, Post(text), targets, due)
+        return await self.draft(incoming, "broadcast", same_post(Post(text), targets), due)
 
     def _targets(self, argument: str) -> tuple[tuple[str, ...], str]:
         """A first word naming a platform or an account restricts the targets."""
@@ -104,33 +104,38 @@ class OrganiserCommands:
             return tuple(chosen), rest.strip()
         return tuple(self.connectors), argument.strip()
 
-    async def _draft(
-        self, incoming: Incoming, post: Post, targets: tuple[str, ...], due: dt.datetime | None
+    async def draft(
+        self,
+        incoming: Incoming,
+        kind: str,
+        deliveries: Sequence[Delivery],
+        due: dt.datetime | None,
     ) -> Reply:
-        previews = await self._previews(post, targets)
+        """Store a draft with the hash of its preview, and answer with the preview."""
+        previews = await self._previews(deliveries)
         now = self.clock.now()
+        targets = tuple(dict.fromkeys(d.target for d in deliveries))
         draft = await self.records.draft(
-            kind="broadcast",
+            kind=kind,
             organiser=str(incoming.sender),
             conversation=f"{incoming.platform}|{incoming.conversation}",
-            post=post.to_json(),
+            post=to_json(deliveries),
             targets=targets,
             due_at=due,
             preview_hash=preview_hash(previews),
             now=now,
             expires_at=now + self.confirm,
         )
-        await self.outbox.store.audit(
-            str(incoming.sender),
-            "broadcast.preview",
-            now,
+        await self.audit(
+            incoming,
+            f"{kind}.preview",
             f"n° {draft.number} to {','.join(targets)}; hash {draft.preview_hash[:16]}",
         )
         self._expire_later(draft)
         return self._preview_reply(draft, previews)
 
-    async def _previews(self, post: Post, targets: Sequence[str]) -> list[Preview]:
-        return [await self.connectors[name].preview(post) for name in targets]
+    async def _previews(self, deliveries: Sequence[Delivery]) -> list[Preview]:
+        return [await self.connectors[d.target].preview(d.post) for d in deliveries]
 
     def _preview_reply(self, draft: Broadcast, previews: Sequence[Preview]) -> Reply:
         minutes = self.confirm.total_seconds() / 60
@@ -143,7 +148,7 @@ class OrganiserCommands:
         draft = await self._pending(incoming)
         if draft is None:
             return _say("Aucune diffusion en attente de confirmation.")
-        previews = await self._previews(Post.from_json(draft.post), draft.targets)
+        previews = await self._previews(from_json(draft.post))
         return self._preview_reply(draft, previews)
 
     async def _pending(self, incoming: Incoming) -> Broadcast | None:
@@ -162,7 +167,7 @@ class OrganiserCommands:
         if argument.strip().isdecimal():  # a button names its draft: never confirm another
             named = await self.records.get(int(argument))
             if named is None or named.organiser != organiser:
-                await self._audit(incoming, "broadcast.confirm.refused", f"n° {argument}")
+                await self.audit(incoming, "broadcast.confirm.refused", f"n° {argument}")
                 return _say("Cette diffusion n’est pas la vôtre, ou n’existe pas.")
             draft = named if named.state is BroadcastState.DRAFT else None
         if draft is None:
@@ -171,19 +176,22 @@ class OrganiserCommands:
         if now >= draft.expires_at:
             await self._expire(draft)
             return _say(f"L’aperçu n° {draft.number} a expiré : rien n’a été envoyé.")
-        post = Post.from_json(draft.post)
-        if preview_hash(await self._previews(post, draft.targets)) != draft.preview_hash:
-            await self._audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
+        deliveries = from_json(draft.post)
+        if preview_hash(await self._previews(deliveries)) != draft.preview_hash:
+            await self.audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
             return _say("Le rendu a changé depuis l’aperçu : demandez /apercu et confirmez.")
         if not await self.records.decide(
             draft.number, BroadcastState.CONFIRMED, now, was=BroadcastState.DRAFT
         ):
             return _say(f"La diffusion n° {draft.number} a déjà été traitée.")
-        key = KEY.format(number=draft.number)
-        await self.outbox.enqueue(post, draft.targets, key, now, due_at=draft.due_at)
+        for delivery in deliveries:
+            key = delivery.keyed(draft.number)
+            await self.outbox.enqueue(
+                delivery.post, [delivery.target], key, now, due_at=draft.due_at
+            )
         self.wake()
-        await self._audit(
-            incoming, "broadcast.confirm", f"n° {draft.number}; hash {draft.preview_hash[:16]}"
+        await self.audit(
+            incoming, f"{draft.kind}.confirm", f"n° {draft.number}; hash {draft.preview_hash[:16]}"
         )
         when = "programmée" if draft.due_at is not None else "en cours d’envoi"
         return _say(f"Diffusion n° {draft.number} confirmée, {when}. Suivi : /etat")
@@ -194,7 +202,7 @@ class OrganiserCommands:
             draft.number, BroadcastState.CANCELLED, self.clock.now(), was=BroadcastState.DRAFT
         ):
             return _say("Aucune diffusion en attente de confirmation.")
-        await self._audit(incoming, "broadcast.cancel", f"n° {draft.number}")
+        await self.audit(incoming, "broadcast.cancel", f"n° {draft.number}")
         return _say(f"Diffusion n° {draft.number} annulée : rien n’a été envoyé.")
 
     def _expire_later(self, draft: Broadcast) -> None:
@@ -246,9 +254,10 @@ class OrganiserCommands:
         subscribers = len(await store.subscribers("telegram"))
         lines.append(f"Abonnés Telegram : {subscribers}")
         for draft in await self.records.recent():
-            key = KEY.format(number=draft.number)
+            keys = dict.fromkeys(d.keyed(draft.number) for d in from_json(draft.post))
             done = [
                 f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
+                for key in keys
                 for line in await progress(store, key=key)
             ]
             lines.append(f"n° {draft.number} ({draft.state.value}) : {'; '.join(done) or '—'}")
@@ -265,13 +274,13 @@ class OrganiserCommands:
         if self.reload is None:
             return _say("Le rechargement n’est possible que dans le bot en service.")
         problems = await self.reload()
-        await self._audit(incoming, "reload", f"{len(problems)} problem(s)")
+        await self.audit(incoming, "reload", f"{len(problems)} problem(s)")
         if problems:
             shown = "\n".join(problems[:10])
             return Reply(typography("Rien n’a été rechargé :") + "\n" + shown)
         return _say("Corpus, calendrier et modèles relus.")
 
-    async def _audit(self, incoming: Incoming, action: str, detail: str) -> None:
+    async def audit(self, incoming: Incoming, action: str, detail: str) -> None:
         await self.outbox.store.audit(str(incoming.sender), action, self.clock.now(), detail)
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MEMORY = 10_000  # conversations whose last suggestions, and replies awaiting feedback, are kept
 Subscribed = Callable[[str], None]  # told the conversation id of each new subscription
+AttachmentHandler = Callable[[Incoming], Awaitable[Reply | None]]
 
 
 def _subscribable(capabilities: Capabilities) -> bool:
@@ -60,6 +61,7 @@ class ConversationService:
             collections.OrderedDict()
         )
         self._commands: dict[str, Command] = {}
+        self._attachment_handlers: list[AttachmentHandler] = []
         for command in (
             Command("start", "Présentation du bot", self._greet, listed=False),
             Command("aide", "Ce que je sais faire", self._help),
@@ -92,6 +94,10 @@ class ConversationService:
         if on_subscribed is not None:
             self._subscribed[name] = on_subscribed
 
+    def add_attachment_handler(self, handler: AttachmentHandler) -> None:
+        """Who takes a file sent without a command (None: not theirs, ask the next)."""
+        self._attachment_handlers.append(handler)
+
     def add_command(self, command: Command) -> None:
         self._commands[command.name] = command
 
@@ -120,9 +126,15 @@ class ConversationService:
         if verdict is not Verdict.ANSWER:
             return self._turned_away(verdict)
         command = parse_command(incoming.text)
-        if command is None:
-            return await self._picked(incoming) or await self.ask(incoming, incoming.text)
-        name, argument = command
+        if command is not None:
+            return await self._command(incoming, *command)
+        if incoming.attachment is not None:
+            return await self._file(incoming)
+        return await self._picked(incoming) or await self.ask(incoming, incoming.text)
+
+    async def _command(self, incoming: Incoming, name: str, argument: str) -> Reply:
+        """A command runs only where the platform has it, for whom its role admits, and (for
+        organisers) in private; every refusal reads like an unknown command."""
         found = self._commands.get(name)
         capabilities = self.capabilities(incoming.platform)
         if found is None or not found.available(capabilities):
@@ -139,6 +151,14 @@ class ConversationService:
         if verdict is not Verdict.ANSWER:
             return self._turned_away(verdict)
         return self._answered_entry(incoming, entry_id)
+
+    async def _file(self, incoming: Incoming) -> Reply:
+        """A file with no command: the first handler that expects it takes it."""
+        for handler in self._attachment_handlers:
+            reply = await handler(incoming)
+            if reply is not None:
+                return reply
+        return self._text(texts.UNEXPECTED_FILE)
 
     async def ask(self, incoming: Incoming, question: str) -> Reply:
         answer = self.engine.answer(

@@ -17,6 +17,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from bot.broadcasts.laureates import LaureateCommands
 from bot.broadcasts.organisers import OrganiserCommands
 from bot.clock import Clock
 from bot.config import Settings
@@ -201,6 +202,7 @@ class RunningBot:
             wake=worker.wake,
             reload=lambda: self.reload(service),
         )
+        LaureateCommands(service, self.organisers)
         try:
             await self.web.start()
         except OSError as error:

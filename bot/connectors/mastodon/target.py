@@ -45,6 +45,7 @@ from bot.connectors.mastodon.text import (
     URL_LENGTH,
     same_text,
     split_thread,
+    status_length,
     with_hashtags,
 )
 from bot.outbox.post import Post
@@ -171,6 +172,17 @@ class MastodonTarget:
         return limits
 
     def parts(self, post: Post, limits: InstanceLimits) -> list[str]:
+        """The statuses of the thread: the post's own parts as they are (each must fit), or
+        its text with the account's hashtags, cut where the instance's limit requires."""
+        if post.parts:
+            reserved = len(post.content_warning or "")
+            for part in post.parts:
+                if status_length(part, limits.url_length) + reserved > limits.max_characters:
+                    raise PermanentError(
+                        f"a status of {status_length(part, limits.url_length)} characters: "
+                        f"this instance accepts {limits.max_characters}"
+                    )
+            return list(post.parts)
         text = with_hashtags(post.text, self.account.hashtags)
         reserved = len(post.content_warning or "")  # the CW counts towards the limit
         try:

@@ -75,9 +75,12 @@ class DeliveryStats:
 
 
 def message_chunks(post: Post) -> list[str]:
-    """The HTML messages a post is sent as, in every chat (previews show them unescaped)."""
-    text = f"{post.content_warning}\n\n{post.text}" if post.content_warning else post.text
-    return render.message_chunks(text)
+    """The HTML messages a post is sent as, in every chat (previews show them unescaped): each
+    of its parts, or its text, cut where Telegram's limit requires."""
+    texts = post.parts or (post.text,)
+    if post.content_warning:
+        texts = (f"{post.content_warning}\n\n{texts[0]}", *texts[1:])
+    return [chunk for text in texts for chunk in render.message_chunks(text)]
 
 
 def chat_of(target_name: str) -> str:

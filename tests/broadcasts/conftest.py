@@ -1,0 +1,120 @@
+"""Organisers at work, as transcripts: a conversation service with the organiser commands, a
+real store and outbox, and platforms that render posts as a connector would."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.broadcasts.laureates import LaureateCommands
+from bot.broadcasts.organisers import OrganiserCommands
+from bot.conversation import Attachment, ConversationService, Identity, Incoming, Reply, Roles
+from bot.conversation.connector import Health, Preview
+from bot.conversation.flood import FloodGuard
+from bot.faq.engine import FaqEngine
+from bot.outbox.post import Post
+from bot.outbox.queue import Outbox
+from bot.outbox.target import Target
+from bot.store.store import Store
+from tests.manual_clock import ManualClock
+from tests.storage import database_url, store
+
+__all__ = ["database_url", "store"]
+
+ALICE = Identity("chat", "1")  # organiser
+BRUNO = Identity("chat", "2")  # organiser too
+ZOE = Identity("chat", "9")  # a contact
+CAROLE = Identity("telegram", "5")  # organiser, on a platform the bot can write to
+
+
+@dataclass
+class ChatPlatform:
+    """A platform as the organiser commands see it: it cuts texts at `width` characters and
+    has `followers`; what the bot says on its own initiative lands in `said`."""
+
+    name: str
+    width: int = 40
+    followers: int = 3
+    said: list[tuple[str, str]] = field(default_factory=list)
+    health: Health = Health.UP
+
+    def targets(self) -> Sequence[Target]:
+        return []
+
+    async def preview(self, post: Post) -> Preview:
+        text = post.text
+        texts = tuple(text[i : i + self.width] for i in range(0, len(text), self.width))
+        return Preview(self.name, texts, self.followers)
+
+    async def resolve(self, handle: str) -> str | None:
+        return handle
+
+    async def start(self) -> None:
+        return None
+
+    async def send(self, conversation: str, reply: Reply) -> None:
+        self.said.append((conversation, reply.text))
+
+    async def stop(self, grace: float = 10.0) -> None:
+        return None
+
+
+@dataclass
+class Desk:
+    service: ConversationService
+    outbox: Outbox
+    commands: OrganiserCommands
+    clock: ManualClock
+    platforms: dict[str, ChatPlatform]
+    lapse: asyncio.Event  # set: the drafts' expiry timers go off
+
+    async def says(
+        self, who: Identity, text: str, *, private: bool = True, file: Attachment | None = None
+    ) -> str:
+        conversation = who.user_id if private else "-100"
+        reply = await self.service.handle(
+            Incoming(who.platform, conversation, who, text, private=private, attachment=file)
+        )
+        assert reply is not None
+        return reply.text
+
+    async def queued(self) -> list[tuple[str, str, str]]:
+        return sorted((i.key, i.target, i.post.text) for i in await self.outbox.items())
+
+
+@pytest.fixture
+async def desk(engine: FaqEngine, store: Store, now: dt.datetime) -> AsyncIterator[Desk]:
+    clock = ManualClock(now)
+    service = ConversationService(
+        engine,
+        store,
+        clock,
+        flood=FloodGuard(clock, limit=100, pause=60),
+        roles=Roles({"organiser": [ALICE, BRUNO, CAROLE]}),
+    )
+    platforms = {
+        "telegram": ChatPlatform("telegram"),
+        "mastodon:main": ChatPlatform("mastodon:main", followers=120),
+    }
+    lapse = asyncio.Event()
+
+    async def expiry(_: float) -> None:
+        await lapse.wait()
+
+    outbox = Outbox(store)
+    commands = OrganiserCommands(
+        service, outbox, clock, list(platforms.values()), confirm_minutes=10, sleep=expiry
+    )
+    LaureateCommands(service, commands)
+    try:
+        yield Desk(service, outbox, commands, clock, platforms, lapse)
+    finally:
+        await commands.close()
+
+
+async def audit_actions(store: Store) -> list[tuple[str, str]]:
+    return [(e.actor, e.action) for e in reversed(await store.audit_entries())]

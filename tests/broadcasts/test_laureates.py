@@ -1,0 +1,58 @@
+"""The palmarès from a spreadsheet export: checked line by line, previewed per platform,
+confirmed, and never published twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.conversation import Attachment
+from bot.store.store import Store
+from tests.broadcasts.conftest import ALICE, ZOE, Desk, audit_actions
+
+FILES = Path(__file__).parent.parent / "data" / "laureates"
+PALMARES = Attachment("palmares.csv", (FILES / "palmares-2025-40-cp1252.csv").read_bytes())
+
+
+async def test_forty_laureates_previewed_confirmed_and_never_twice(desk: Desk) -> None:
+    preview = await desk.says(ALICE, "/laureats 2025", file=PALMARES)
+    assert "Aperçu de la diffusion n° 1" in preview
+    assert "mastodon:main (120 destinataires)" in preview
+    assert "Palmarès 2025" in preview
+    assert "Envoyez /confirmer" in preview
+    assert "confirmée" in await desk.says(ALICE, "/confirmer")
+    queued = await desk.outbox.items()
+    by_target = {item.target: item for item in queued}
+    assert sorted(by_target) == ["mastodon:main", "telegram"]
+    thread = by_target["mastodon:main"].post
+    assert len(thread.parts) == 41  # the summary, then one status per laureate, in file order
+    assert thread.parts[0].startswith("Palmarès 2025")
+    # The same list again (re-sent right after /laureats this time): previewed, confirmed,
+    # and nothing new is queued: the keys come from the list's content.
+    assert "Envoyez maintenant le fichier" in await desk.says(ALICE, "/laureats 2025")
+    assert "Aperçu de la diffusion n° 2" in await desk.says(ALICE, "", file=PALMARES)
+    assert "confirmée" in await desk.says(ALICE, "/confirmer")
+    assert len(await desk.outbox.items()) == len(queued)
+
+
+async def test_a_malformed_file_is_refused_with_its_lines(desk: Desk, store: Store) -> None:
+    bad = Attachment("liste.csv", (FILES / "unknown-type.csv").read_bytes())
+    refused = await desk.says(ALICE, "/laureats 2025", file=bad)
+    assert refused.startswith("Le fichier n’a pas été accepté")
+    assert "ligne " in refused
+    assert "inconnu" in refused
+    assert "Aucune diffusion en attente" in await desk.says(ALICE, "/confirmer")
+    assert await desk.outbox.items() == []
+    assert ("chat:1", "laureates.refused") in await audit_actions(store)
+
+
+async def test_only_organisers_publish_laureates_and_stray_files_are_not_taken(
+    desk: Desk,
+) -> None:
+    assert await desk.says(ZOE, "/laureats 2025", file=PALMARES) == await desk.says(
+        ZOE, "/inconnue"
+    )
+    assert "Je ne sais pas quoi faire de ce fichier" in await desk.says(ZOE, "", file=PALMARES)
+    assert "Envoyez un fichier .csv ou .yaml" in await desk.says(
+        ALICE, "/laureats 2025", file=Attachment("liste.pdf", b"%PDF")
+    )
+    assert await desk.outbox.items() == []
