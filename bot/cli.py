@@ -117,7 +117,8 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     except DataFileError as error:
         return _report(error, "invalid corpus or calendar, not starting")
     clock = FixedClock(args.now) if args.now is not None else SystemClock()
-    return asyncio.run(_chat(settings_of(args), engine, clock, out))
+    chat = _organiser_chat if args.organisateur else _chat
+    return asyncio.run(chat(settings_of(args), engine, clock, out))
 
 
 async def _chat(settings: Settings, engine: FaqEngine, clock: Clock, out: TextIO) -> int:
@@ -137,6 +138,19 @@ async def _chat(settings: Settings, engine: FaqEngine, clock: Clock, out: TextIO
         return await ConsoleChat(service, Console(file=out, highlight=False)).run()
     finally:
         await store.close()
+
+
+async def _organiser_chat(settings: Settings, engine: FaqEngine, clock: Clock, out: TextIO) -> int:
+    """The console as an organiser's desk: /diffuser, /laureats… drafted and confirmed here,
+    delivered by the running bot."""
+    from rich.console import Console
+
+    from bot.connectors.console import ConsoleChat
+    from bot.runtime.desk import desk
+
+    async with desk(settings, engine, clock, os.environ) as opened:
+        console = Console(file=out, highlight=False)
+        return await ConsoleChat(opened.service, console, user=opened.identity.user_id).run()
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
@@ -215,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=cmd_ask)
 
     chat = commands.add_parser("chat", parents=[common], help="talk with the bot in this terminal")
+    chat.add_argument(
+        "--organisateur",
+        action="store_true",
+        help="with the organisers' commands (/diffuser, /laureats…): the shell's user is one",
+    )
     chat.set_defaults(run=cmd_chat)
 
     check = commands.add_parser(
@@ -246,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Each concept registers its own commands; these modules import nothing heavy at load.
     from bot.connectors.mastodon import register as register_mastodon
     from bot.outbox import cli as outbox_cli
+    from bot.runtime import organise
     from bot.runtime.cli import register as register_service
     from bot.store import cli as store_cli
     from scheduler import cli as schedule_cli
@@ -255,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         outbox_cli.register,
         store_cli.register,
         register_service,
+        organise.register,
         register_mastodon,
     ):
         register(commands, common)

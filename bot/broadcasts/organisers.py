@@ -31,6 +31,10 @@ from bot.waiting import Sleep
 log = logging.getLogger(__name__)
 
 Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
+NO_PLATFORM = (
+    "Aucune plateforme n’est configurée (TNL_TELEGRAM_TOKEN, TNL_MASTODON_URL…) : "
+    "il n’y a nulle part où diffuser."
+)
 
 
 class OrganiserCommands:
@@ -74,6 +78,8 @@ class OrganiserCommands:
     # Drafts --------------------------------------------------------------------------------
 
     async def _broadcast(self, incoming: Incoming, argument: str) -> Reply:
+        if not self.connectors:
+            return _say(NO_PLATFORM)
         targets, text = self._targets(argument)
         if not text:
             return _say("Ajoutez le texte à diffuser : /diffuser [cible] texte")

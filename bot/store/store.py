@@ -183,11 +183,15 @@ class Store:
                 audit_log.insert().values(at=now, actor=actor, action=action, detail=detail)
             )
 
-    async def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
+    async def audit_entries(
+        self, limit: int = 100, since: dt.datetime | None = None
+    ) -> list[AuditEntry]:
+        """The latest entries first (those at or after `since` when given)."""
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
         async with self.engine.connect() as connection:
-            rows = await connection.execute(
-                select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-            )
+            rows = await connection.execute(query)
             return [AuditEntry(row.at, row.actor, row.action, row.detail) for row in rows]
 
     # Announcements -------------------------------------------------------------------------

@@ -105,3 +105,8 @@ async def test_cancel_and_schedule(desk: Desk) -> None:
 async def test_organisers_see_their_commands_in_help(desk: Desk) -> None:
     assert "/diffuser" in await desk.says(ALICE, "/aide")
     assert "/diffuser" not in await desk.says(ZOE, "/aide")
+
+
+async def test_with_no_platform_there_is_nowhere_to_broadcast(desk: Desk) -> None:
+    desk.commands.connectors.clear()
+    assert "Aucune plateforme n’est configurée" in await desk.says(ALICE, "/diffuser Bonjour")
