@@ -9,21 +9,26 @@ re-exported in another encoding, publishes nothing new.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.broadcasts.organisers import OrganiserCommands
-from bot.broadcasts.plan import Delivery
+from bot.broadcasts.plan import Delivery, Plan
 from bot.conversation import Attachment, ConversationService, Incoming, Reply
 from bot.conversation.commands import Command
 from bot.conversation.identity import ORGANISER
 from bot.datafile import DataFileError
 from bot.french import typography
+from bot.laureates import record
 from bot.laureates.check import chat_lines
 from bot.laureates.render import Budget, Publication, load_laureate_templates, publications
 from bot.laureates.validate import load_laureates
 from bot.outbox.post import Post
+from bot.store.broadcasts import PalmaresRecords
+
+log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".yaml", ".yml")
 # Mastodon counts a URL as 23 characters, never more than its length: `len` errs on the safe
@@ -40,8 +45,11 @@ class LaureateCommands:
         *,
         templates: Path | None = None,
     ) -> None:
+        self.service = service
         self.organisers = organisers
         self.templates = templates
+        self.records = PalmaresRecords(organisers.outbox.store)
+        organisers.on_palmares = self._published
         self._awaiting: dict[str, int] = {}  # organiser → edition whose file is expected
         service.add_command(
             Command(
@@ -96,7 +104,21 @@ class LaureateCommands:
         deliveries = self.deliveries(posts)
         if not deliveries:
             return _say("Aucune cible Telegram ou Mastodon n’est configurée.")
-        return await self.organisers.draft(incoming, "laureates", deliveries, None)
+        plan = Plan(tuple(deliveries), (edition, record.dumps(palmares)))
+        return await self.organisers.draft(incoming, "laureates", plan, None)
+
+    async def load(self) -> None:
+        """The palmarès published before this start, for the answers; one that no longer
+        reads (edited by hand) is logged and left out."""
+        for edition, text in (await self.records.all()).items():
+            try:
+                self.service.palmares[edition] = record.loads(text, edition).laureates
+            except DataFileError as error:
+                log.error("palmarès %d in the store is unreadable: %s", edition, error)
+
+    async def _published(self, edition: int, laureates: str, number: int) -> None:
+        await self.records.publish(edition, laureates, number, self.organisers.clock.now())
+        self.service.palmares[edition] = record.loads(laureates, edition).laureates
 
     def deliveries(self, posts: Sequence[Publication]) -> list[Delivery]:
         """Each configured target gets its platform's publication."""

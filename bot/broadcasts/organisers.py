@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.broadcasts.plan import Delivery, from_json, same_post, to_json
+from bot.broadcasts.plan import Delivery, Plan, from_json, same_post, to_json
 from bot.broadcasts.preview import describe, preview_hash
 from bot.clock import Clock, parse_moment
 from bot.conversation import ConversationService, Incoming, Reply
@@ -63,6 +63,8 @@ class OrganiserCommands:
         self.reload = reload
         self.sleep = sleep
         self._timers: set[asyncio.Task[None]] = set()
+        # Told of each confirmed palmarès (edition, laureates YAML, broadcast number).
+        self.on_palmares: Callable[[int, str, int], Awaitable[None]] = _nothing
         for name, description, run in (
             ("diffuser", "Diffuser un message : /diffuser [cible] texte", self._broadcast),
             ("programmer", "Programmer : /programmer AAAA-MM-JJ HH:MM texte", self._schedule),
@@ -114,18 +116,18 @@ class OrganiserCommands:
         self,
         incoming: Incoming,
         kind: str,
-        deliveries: Sequence[Delivery],
+        plan: Plan,
         due: dt.datetime | None,
     ) -> Reply:
         """Store a draft with the hash of its preview, and answer with the preview."""
-        previews = await self._previews(deliveries)
+        previews = await self._previews(plan.deliveries)
         now = self.clock.now()
-        targets = tuple(dict.fromkeys(d.target for d in deliveries))
+        targets = tuple(dict.fromkeys(d.target for d in plan.deliveries))
         draft = await self.records.draft(
             kind=kind,
             organiser=str(incoming.sender),
             conversation=f"{incoming.platform}|{incoming.conversation}",
-            post=to_json(deliveries),
+            post=to_json(plan),
             targets=targets,
             due_at=due,
             preview_hash=preview_hash(previews),
@@ -154,7 +156,7 @@ class OrganiserCommands:
         draft = await self._pending(incoming)
         if draft is None:
             return _say("Aucune diffusion en attente de confirmation.")
-        previews = await self._previews(from_json(draft.post))
+        previews = await self._previews(from_json(draft.post).deliveries)
         return self._preview_reply(draft, previews)
 
     async def _pending(self, incoming: Incoming) -> Broadcast | None:
@@ -182,20 +184,22 @@ class OrganiserCommands:
         if now >= draft.expires_at:
             await self._expire(draft)
             return _say(f"L’aperçu n° {draft.number} a expiré : rien n’a été envoyé.")
-        deliveries = from_json(draft.post)
-        if preview_hash(await self._previews(deliveries)) != draft.preview_hash:
+        plan = from_json(draft.post)
+        if preview_hash(await self._previews(plan.deliveries)) != draft.preview_hash:
             await self.audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
             return _say("Le rendu a changé depuis l’aperçu : demandez /apercu et confirmez.")
         if not await self.records.decide(
             draft.number, BroadcastState.CONFIRMED, now, was=BroadcastState.DRAFT
         ):
             return _say(f"La diffusion n° {draft.number} a déjà été traitée.")
-        for delivery in deliveries:
+        for delivery in plan.deliveries:
             key = delivery.keyed(draft.number)
             await self.outbox.enqueue(
                 delivery.post, [delivery.target], key, now, due_at=draft.due_at
             )
         self.wake()
+        if plan.palmares is not None:
+            await self.on_palmares(*plan.palmares, draft.number)
         await self.audit(
             incoming, f"{draft.kind}.confirm", f"n° {draft.number}; hash {draft.preview_hash[:16]}"
         )
@@ -260,7 +264,7 @@ class OrganiserCommands:
         subscribers = len(await store.subscribers("telegram"))
         lines.append(f"Abonnés Telegram : {subscribers}")
         for draft in await self.records.recent():
-            keys = dict.fromkeys(d.keyed(draft.number) for d in from_json(draft.post))
+            keys = from_json(draft.post).keys(draft.number)
             done = [
                 f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
                 for key in keys
@@ -288,6 +292,10 @@ class OrganiserCommands:
 
     async def audit(self, incoming: Incoming, action: str, detail: str) -> None:
         await self.outbox.store.audit(str(incoming.sender), action, self.clock.now(), detail)
+
+
+async def _nothing(edition: int, laureates: str, number: int) -> None:
+    return None
 
 
 def _say(text: str) -> Reply:

@@ -26,17 +26,34 @@ class Delivery:
         return self.key.format(number=number)
 
 
-def to_json(deliveries: Sequence[Delivery]) -> str:
-    return json.dumps(
-        [{"target": d.target, "key": d.key, "post": d.post.to_json()} for d in deliveries],
-        ensure_ascii=False,
+@dataclass(frozen=True)
+class Plan:
+    """A draft's deliveries, and for a palmarès the list itself (edition, laureates YAML): once
+    confirmed, the bot answers questions about it."""
+
+    deliveries: tuple[Delivery, ...]
+    palmares: tuple[int, str] | None = None
+
+    def keys(self, number: int) -> list[str]:
+        return list(dict.fromkeys(d.keyed(number) for d in self.deliveries))
+
+
+def to_json(plan: Plan) -> str:
+    deliveries = [
+        {"target": d.target, "key": d.key, "post": d.post.to_json()} for d in plan.deliveries
+    ]
+    return json.dumps({"deliveries": deliveries, "palmares": plan.palmares}, ensure_ascii=False)
+
+
+def from_json(text: str) -> Plan:
+    data = json.loads(text)
+    deliveries = tuple(
+        Delivery(d["target"], d["key"], Post.from_json(d["post"])) for d in data["deliveries"]
     )
+    palmares = data.get("palmares")
+    return Plan(deliveries, (int(palmares[0]), str(palmares[1])) if palmares else None)
 
 
-def from_json(text: str) -> list[Delivery]:
-    return [Delivery(d["target"], d["key"], Post.from_json(d["post"])) for d in json.loads(text)]
-
-
-def same_post(post: Post, targets: Sequence[str]) -> list[Delivery]:
+def same_post(post: Post, targets: Sequence[str]) -> Plan:
     """A plain broadcast: the same post to each target, under the broadcast's number."""
-    return [Delivery(target, NUMBERED, post) for target in targets]
+    return Plan(tuple(Delivery(target, NUMBERED, post) for target in targets))

@@ -24,6 +24,8 @@ from bot.conversation.messages import Capabilities, Incoming, Reply
 from bot.faq.dates import campaign_dates, results_dates
 from bot.faq.engine import Answer, FaqEngine, Suggestion
 from bot.french import typography
+from bot.laureates.answers import answer as laureate_answer
+from bot.laureates.model import Laureate
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class ConversationService:
         roles: Roles | None = None,
     ) -> None:
         self.engine = engine  # swapped whole on reload
+        # The published palmarès by edition: « X a-t-elle été labellisée ? » is answered here.
+        self.palmares: dict[int, tuple[Laureate, ...]] = {}
         self.store = store
         self.clock = clock
         self.flood = flood
@@ -161,6 +165,9 @@ class ConversationService:
         return self._text(texts.UNEXPECTED_FILE)
 
     async def ask(self, incoming: Incoming, question: str) -> Reply:
+        about_laureates = laureate_answer(question, self.palmares)
+        if about_laureates is not None:
+            return Reply(about_laureates, question=question)
         answer = self.engine.answer(
             question, self.clock.now(), can_subscribe=self._can_subscribe(incoming)
         )

@@ -202,7 +202,7 @@ class RunningBot:
             wake=worker.wake,
             reload=lambda: self.reload(service),
         )
-        LaureateCommands(service, self.organisers)
+        await LaureateCommands(service, self.organisers).load()
         try:
             await self.web.start()
         except OSError as error:

@@ -75,7 +75,7 @@ async def desk(
         organisers = OrganiserCommands(
             service, outbox, clock, connectors, confirm_minutes=settings.confirm_minutes
         )
-        LaureateCommands(service, organisers)
+        await LaureateCommands(service, organisers).load()
         yield Desk(service, organisers, store, identity, settings)
     finally:
         if organisers is not None:

@@ -150,7 +150,7 @@ async def _follow(desk: Desk, console: Console, number: int) -> int:
 
     broadcast = await BroadcastRecords(desk.store).get(number)
     assert broadcast is not None
-    keys = list(dict.fromkeys(d.keyed(number) for d in from_json(broadcast.post)))
+    keys = from_json(broadcast.post).keys(number)
     if broadcast.due_at is not None:
         console.print("Programmée : le bot en service l’enverra à l’heure dite.")
         return 0

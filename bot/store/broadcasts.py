@@ -11,9 +11,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, delete, select, update
 
-from bot.store.schema import broadcasts
+from bot.store.schema import broadcasts, palmares
 from bot.store.store import Store
 
 
@@ -134,6 +134,27 @@ class BroadcastRecords:
                 .limit(limit)
             )
             return [_broadcast(row) for row in rows]
+
+
+class PalmaresRecords:
+    """The palmarès published so far, one per edition (a later one replaces it)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def publish(self, edition: int, laureates: str, number: int, now: dt.datetime) -> None:
+        async with self.store.engine.begin() as connection:
+            await connection.execute(delete(palmares).where(palmares.c.edition == edition))
+            await connection.execute(
+                palmares.insert().values(
+                    edition=edition, laureates=laureates, broadcast=number, published_at=now
+                )
+            )
+
+    async def all(self) -> dict[int, str]:
+        async with self.store.engine.connect() as connection:
+            rows = await connection.execute(select(palmares.c.edition, palmares.c.laureates))
+            return {row.edition: row.laureates for row in rows}
 
 
 def _broadcast(row: Row[Any]) -> Broadcast:

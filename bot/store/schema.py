@@ -158,3 +158,14 @@ broadcasts = Table(
     Column("decided_at", UtcDateTime()),
     Index(None, "organiser", "state"),
 )
+
+# Revision 0004 -----------------------------------------------------------------------------
+
+palmares = Table(
+    "palmares",
+    metadata,
+    Column("edition", Integer, primary_key=True, autoincrement=False),
+    Column("laureates", Text, nullable=False),  # the list, in the laureates YAML format
+    Column("broadcast", Integer, nullable=False),  # the broadcast number that published it
+    Column("published_at", UtcDateTime(), nullable=False),
+)

@@ -11,6 +11,7 @@ from tests.broadcasts.conftest import ALICE, ZOE, Desk, audit_actions
 
 FILES = Path(__file__).parent.parent / "data" / "laureates"
 PALMARES = Attachment("palmares.csv", (FILES / "palmares-2025-40-cp1252.csv").read_bytes())
+PALMARES_ROWS = PALMARES.content.decode("cp1252").splitlines()
 
 
 async def test_forty_laureates_previewed_confirmed_and_never_twice(desk: Desk) -> None:
@@ -56,3 +57,24 @@ async def test_only_organisers_publish_laureates_and_stray_files_are_not_taken(
         ALICE, "/laureats 2025", file=Attachment("liste.pdf", b"%PDF")
     )
     assert await desk.outbox.items() == []
+
+
+async def test_once_published_the_list_answers_contacts(desk: Desk, store: Store) -> None:
+    first = PALMARES_ROWS[1].split(";")[0]
+    question = f"{first} a-t-elle été labellisée en 2025 ?"
+    before = await desk.says(ZOE, question)
+    assert "2025" not in before or first not in before  # nothing published: the FAQ answers
+    await desk.says(ALICE, "/laureats 2025", file=PALMARES)
+    assert first not in await desk.says(ZOE, question)  # previewed is not published
+    await desk.says(ALICE, "/confirmer")
+    answer = await desk.says(ZOE, question)
+    assert first in answer
+    assert "2025" in answer
+    unknown = await desk.says(ZOE, "Trifouilly-les-Oies a-t-elle été labellisée en 2025 ?")
+    assert "Je ne trouve pas" in unknown
+    # A restart reads the published list back from the store.
+    desk.service.palmares.clear()
+    from bot.broadcasts.laureates import LaureateCommands
+
+    await LaureateCommands(desk.service, desk.commands).load()
+    assert first in await desk.says(ZOE, question)
