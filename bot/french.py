@@ -35,8 +35,14 @@ def long_date(day: dt.date) -> str:
 
 
 def long_datetime(moment: dt.datetime) -> str:
-    """« 24 mars 2027 à 09:00 »."""
-    return f"{long_date(moment.date())} à {moment:%H:%M}"
+    """« 24 mars 2027 à 9 h », « … à 9 h 30 »: hours the French way, not as a clock shows them."""
+    return f"{long_date(moment.date())} à {time_of_day(moment)}"
+
+
+def time_of_day(moment: dt.datetime | dt.time) -> str:
+    """« 9 h », « 9 h 30 », « 0 h 05 » (with a no-break space after the number)."""
+    hours = f"{moment.hour}{NBSP}h"
+    return hours if moment.minute == 0 else f"{hours} {moment.minute:02d}"
 
 
 def days(count: int) -> str:

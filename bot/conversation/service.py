@@ -22,7 +22,7 @@ from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.identity import Identity, Roles
 from bot.conversation.messages import Capabilities, Incoming, Reply
 from bot.faq.dates import campaign_dates, results_dates
-from bot.faq.engine import Answer, FaqEngine, Suggestion
+from bot.faq.engine import MAX_SUGGESTIONS, Answer, FaqEngine, Suggestion
 from bot.french import typography
 from bot.laureates.answers import answer as laureate_answer
 from bot.laureates.model import Laureate
@@ -313,7 +313,8 @@ class ConversationService:
         else:
             offered = self._offered.get((incoming.platform, incoming.conversation), ())
         if not 1 <= int(number) <= len(offered):
-            return None
+            # A bare number is no question: say what it can mean rather than search the corpus.
+            return self._text(texts.PICK_A_NUMBER.format(count=len(offered) or MAX_SUGGESTIONS))
         return self._answered_entry(incoming, offered[int(number) - 1].entry)
 
     def _answered_entry(self, incoming: Incoming, entry_id: str) -> Reply:

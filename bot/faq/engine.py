@@ -25,6 +25,8 @@ from scheduler.campaign import Campaign, load_campaign
 
 # Anything longer is not a question; the tail is dropped before matching and never echoed.
 MAX_QUESTION_CHARS = 2_000
+# Suggestions offered at most: more is a list to read, not a choice.
+MAX_SUGGESTIONS = 3
 
 
 class Kind(enum.Enum):
@@ -141,7 +143,7 @@ class FaqEngine:
         if top is best and best.score >= t.answer and confident:
             return (Kind.DATES if best.entry.dynamic else Kind.ANSWER), (best.entry,)
         floor = max(t.suggest, top.score - t.suggestion_spread)
-        close = tuple(s.entry for s in inside[:3] if s.score >= floor)
+        close = tuple(s.entry for s in inside[:MAX_SUGGESTIONS] if s.score >= floor)
         if close:
             return Kind.SUGGESTIONS, close
         return Kind.OUT_OF_SCOPE, (best.entry,)  # an out-of-scope best, its rivals far below

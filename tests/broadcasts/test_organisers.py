@@ -94,7 +94,7 @@ async def test_cancel_and_schedule(desk: Desk) -> None:
     assert "annulée" in await desk.says(ALICE, "/annuler")
     assert "Aucune diffusion en attente" in await desk.says(ALICE, "/confirmer")
     preview = await desk.says(ALICE, "/programmer 2027-03-01 09:00 Ouverture demain !")
-    assert "le 1er mars 2027 à 09:00 (heure de Paris)" in preview
+    assert "le 1er mars 2027 à 9\u00a0h (heure de Paris)" in preview
     assert "programmée" in await desk.says(ALICE, "/confirmer")
     (item, *_) = await desk.outbox.items()
     assert item.due_at == dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)

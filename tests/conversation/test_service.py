@@ -7,6 +7,7 @@ import pytest
 from bot import texts
 from bot.conversation import ConversationService, Identity, Incoming
 from bot.faq.engine import Kind
+from bot.french import typography
 from bot.store.store import Store
 from tests.conversation.conftest import ORGANISER, Person
 from tests.manual_clock import ManualClock
@@ -52,11 +53,15 @@ async def test_picking_a_suggestion_by_number(alice: Person, service: Conversati
     assert picked.answer is not None
     assert picked.answer.kind is Kind.ANSWER
     assert picked.answer.entry == offered.suggestions[1].entry
-    # Once answered, a number is a question again (here: nothing the corpus knows).
-    again = await alice.says("2")
-    assert again is not None
-    assert again.answer is not None
-    assert again.answer.entry != offered.suggestions[1].entry
+    # Once answered, no suggestion is pending: the number gets the range to choose from.
+    assert await alice.hears("2") == typography(texts.PICK_A_NUMBER.format(count=3))
+
+
+async def test_a_number_out_of_range_gets_the_range(alice: Person) -> None:
+    offered = await alice.says("niveau")
+    assert offered is not None
+    count = len(offered.suggestions)
+    assert await alice.hears(str(count + 1)) == f"Choisissez un numéro entre 1 et {count}."
 
 
 async def test_picking_where_the_platform_says_what_was_asked(bob: Person) -> None:
@@ -82,7 +87,7 @@ async def test_choosing_with_a_button_and_a_forged_one(alice: Person) -> None:
     assert chosen.answer.entry == offered.suggestions[0].entry
     forged = await service.choose(alice.incoming(""), "no-such-entry")
     assert forged is not None
-    assert forged.text.startswith("Cette suggestion n'est plus")
+    assert forged.text.startswith("Cette suggestion n’est plus")
 
 
 async def test_unanswered_questions_are_logged_small_talk_is_not(
@@ -123,12 +128,12 @@ async def test_subscriptions(alice: Person, store: Store) -> None:
     alice.service.add_platform(
         "chat", alice.service.capabilities("chat"), on_subscribed=heard.append
     )
-    assert "C'est noté" in await alice.hears("/abonner")
+    assert "C’est noté" in await alice.hears("/abonner")
     assert "déjà abonné" in await alice.hears("/abonner")
     assert heard == ["1001"]
     assert await store.subscribers("chat") == ["1001"]
-    assert "C'est fait" in await alice.hears("/desabonner")
-    assert "n'étiez pas abonné" in await alice.hears("/desabonner")
+    assert "C’est fait" in await alice.hears("/desabonner")
+    assert "n’étiez pas abonné" in await alice.hears("/desabonner")
     actions = [e.action for e in reversed(await store.audit_entries())]
     assert actions == ["chat.subscribe", "chat.unsubscribe"]
 
@@ -139,7 +144,7 @@ async def test_only_group_admins_subscribe_a_group(
     member = Person(service, "chat", "5", "-100200", admin=False)
     assert "Seuls les administrateurs" in await member.hears("/abonner")
     admin = Person(service, "chat", "6", "-100200", admin=True)
-    assert "C'est noté" in await admin.hears("/abonner")
+    assert "C’est noté" in await admin.hears("/abonner")
     assert await store.subscribers("chat") == ["-100200"]
 
 

@@ -147,7 +147,7 @@ async def test_a_number_in_reply_to_the_suggestions_gets_that_answer(
     assert PICK_HINT not in text
 
 
-async def test_a_number_out_of_range_or_not_after_suggestions_is_a_question(
+async def test_a_number_out_of_range_or_not_after_suggestions_gets_the_range(
     world: World, alice: Json, engine: FaqEngine
 ) -> None:
     fake, bot_account, account, clock, store = world.parts()
@@ -155,13 +155,16 @@ async def test_a_number_out_of_range_or_not_after_suggestions_is_a_question(
     bot = answerer(account, engine, store, clock)
     await bot.poll_once()
     (suggestions,) = replies_to(fake, bot_account, question)
+    offered = len(engine.answer("niveau", clock.now()).suggestions)
     too_far = fake.post_as("alice-token", "@tnl 9", in_reply_to_id=suggestions["id"])
     alone = fake.post_as("alice-token", "@tnl 2")
     odd = fake.post_as("alice-token", "@tnl ²", in_reply_to_id=suggestions["id"])
     assert await bot.poll_once() == 3
-    for status, text in ((too_far, "9"), (alone, "2"), (odd, "²")):
+    expected = {
+        too_far["id"]: f"Choisissez un numéro entre 1 et {offered}.",
+        alone["id"]: "Choisissez un numéro entre 1 et 3.",
+        odd["id"]: engine.answer("²", clock.now(), can_subscribe=False).text.split(chr(10))[0],
+    }
+    for status in (too_far, alone, odd):
         (reply,) = replies_to(fake, bot_account, status)
-        as_a_question = engine.answer(text, clock.now(), can_subscribe=False).text
-        assert html_to_text(reply["content"]).startswith(
-            f"@alice {as_a_question.split(chr(10))[0]}"
-        )
+        assert html_to_text(reply["content"]).startswith(f"@alice {expected[status['id']]}")

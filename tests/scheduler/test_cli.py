@@ -52,11 +52,11 @@ def test_schedule_lists_the_shipped_2025_plan_with_french_dates_and_texts() -> N
     code, out = run("schedule", "--now", "2025-09-01")
     assert code == 0
     for expected in (
-        "19 septembre 2025 à 09:00",
+        "19 septembre 2025 à 9\u00a0h",
         "2025:opening",
-        "12 octobre 2025 à 09:00",
+        "12 octobre 2025 à 9\u00a0h",
         "2025:reminder-7",
-        "19 novembre 2025 à 09:00",
+        "19 novembre 2025 à 9\u00a0h",
         "2025:results",
         "La campagne 2025 du label",
     ):
@@ -68,7 +68,7 @@ def test_schedule_after_the_last_edition_says_so(tmp_path: Path) -> None:
     code, out = run("schedule", "--now", "2026-11-24")
     assert (code, out.split(" :")[0]) == (
         0,
-        "Aucune annonce à venir après le 24 novembre 2026 à 00:00",
+        "Aucune annonce à venir après le 24 novembre 2026 à 0\u00a0h",
     )
 
 

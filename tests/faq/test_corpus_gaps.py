@@ -1,0 +1,41 @@
+"""Questions a new user asked that the corpus used to get wrong (issue 12, part 4).
+
+Each is either answered by the entry written for it or refused as out of scope; none may fall
+back on a look-alike entry (« corriger » for a deadline, the social accounts for Facebook help).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.faq.engine import FaqEngine, Kind
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Jusqu'à quand peut-on déposer un dossier ?", "dates-campagne"),
+        ("C'est quoi la date limite pour déposer le dossier ?", "dates-campagne"),
+        ("LibreOffice et Firefox, ça compte ?", "logiciels-pris-en-compte"),
+        ("Est-ce qu'un logiciel gratuit compte ?", "logiciels-pris-en-compte"),
+        ("Pourquoi mon maire devrait-il candidater ?", "label-benefices"),
+        ("Une collectivité belge peut-elle participer ?", "collectivites-etrangeres"),
+        ("Notre commune est en Suisse, peut-on candidater ?", "collectivites-etrangeres"),
+        ("Quelles sont les quatre libertés du logiciel libre ?", "libre-definition"),
+        ("Combien y a-t-il de niveaux ?", "niveaux-2025"),
+        ("Nous avons déjà été labellisés, pouvons-nous candidater à nouveau ?", "renouvellement"),
+    ],
+)
+def test_a_gap_is_answered_by_its_entry(
+    engine: FaqEngine, now: dt.datetime, question: str, entry: str
+) -> None:
+    assert engine.answer(question, now).entry == entry
+
+
+@pytest.mark.parametrize(
+    "question", ["Comment créer un compte Facebook ?", "Mon imprimante n'imprime plus"]
+)
+def test_personal_it_help_is_refused(engine: FaqEngine, now: dt.datetime, question: str) -> None:
+    assert engine.answer(question, now).kind is Kind.OUT_OF_SCOPE
