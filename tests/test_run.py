@@ -381,6 +381,22 @@ MISCONFIGURATIONS = [
     ),
     pytest.param(
         (),
+        {"TNL_DATABASE_URL": "postgresql+asyncpg://tnl:pa55word@127.0.0.1:9/tnl"},
+        None,
+        r"^tnl-bot: run: TNL_DATABASE_URL: cannot connect to postgresql\+asyncpg://tnl:\*\*\*@",
+        2,
+        id="database-refused",
+    ),
+    pytest.param(
+        (),
+        {"TNL_DATA_DIR": os.devnull},
+        None,
+        r"^tnl-bot: run: TNL_DATA_DIR: ",
+        2,
+        id="data-dir-file",
+    ),
+    pytest.param(
+        (),
         {},
         "accounts:\n  main:\n    bogus: 1\n",
         r"accounts\.yaml:3: ",
@@ -442,5 +458,6 @@ async def test_run_refuses_a_bad_configuration_in_one_clear_line(
     log = output.read_text(encoding="utf-8", errors="replace")
     assert process.returncode != -signal.SIGKILL, f"tnl-bot run started anyway:\n{log}"
     assert process.returncode == code, log
-    assert re.search(expected, log), log
+    assert re.search(expected, log, re.MULTILINE), log
     assert "Traceback" not in log, log
+    assert "pa55word" not in log
