@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from bot import texts
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 MEMORY = 10_000  # conversations whose last suggestions, and replies awaiting feedback, are kept
 Subscribed = Callable[[str], None]  # told the conversation id of each new subscription
+# Told of each question answered: (platform, answer kind — `Kind.value` —, seconds it took).
+# The runtime counts them for /metrics; the service knows nothing of how they are exported.
+AnswerObserver = Callable[[str, str, float], None]
 
 
 def _subscribable(capabilities: Capabilities) -> bool:
@@ -45,8 +49,10 @@ class ConversationService:
         *,
         flood: FloodGuard,
         roles: Roles | None = None,
+        observer: AnswerObserver | None = None,
     ) -> None:
         self.engine = engine  # swapped whole on reload
+        self.observer = observer
         self.store = store
         self.clock = clock
         self.flood = flood
@@ -139,12 +145,15 @@ class ConversationService:
         return self._answered_entry(incoming, entry_id)
 
     async def ask(self, incoming: Incoming, question: str) -> Reply:
+        started = time.perf_counter()  # a duration of work, not a moment: not the clock's
         answer = self.engine.answer(
             question, self.clock.now(), can_subscribe=self._can_subscribe(incoming)
         )
         reply = self._from_answer(incoming, answer, question)
         if answer.unanswered:  # the corpus has a gap here
             await self._record_unanswered(question, answer.score, incoming.platform)
+        if self.observer is not None:
+            self.observer(incoming.platform, answer.kind.value, time.perf_counter() - started)
         return reply
 
     # Feedback ------------------------------------------------------------------------------
