@@ -44,6 +44,9 @@ CHANNEL = "@tnl_annonces"
 MASTODON_TOKEN = "mastodon-bot-token-ne-jamais-afficher-0123456789"
 ALICE_TOKEN = "alice-token"
 BOB_TOKEN = "bob-token"
+# Configured but refused by the fake (HTTP 401): the partner account's token, as in a revoked one.
+PARTNER_TOKEN = "partner-token-revoque-ne-jamais-afficher-9876543210"
+WEBHOOK_SECRET = "webhook-secret-ne-jamais-afficher-0123"
 ASKER, SUBSCRIBER, LATER_ASKER = 1001, 1002, 1003
 QUESTION = "Qui peut candidater ?"
 LATER_QUESTION = "Comment contacter l’équipe du label ?"  # its theme file is the one broken
@@ -268,11 +271,14 @@ def published_once(scene: Scene) -> None:
     assert len(channel_sends) == 1
     (posted,) = statuses_posted(scene.mastodon, scene.accounts["tnl"])
     assert posted["visibility"] == "public"
-    (creation,) = [
+    creations = [
         c
         for c in scene.mastodon.calls_to("POST", "/api/v1/statuses")
         if c.form.get("status") == announcement
     ]
+    # The partner account's token is refused: its one attempt fails for good (401, no retry).
+    assert [c.status for c in creations].count(401) == 1
+    (creation,) = [c for c in creations if c.status != 401]
     assert creation.idempotency_key  # a resend after a crash could not double it
 
 
@@ -294,7 +300,18 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
         # In the notifications when the bot starts: its first poll answers it (the next poll
         # would be 30 s later).
         question = mastodon.post_as(ALICE_TOKEN, f"@tnl @bob {QUESTION}")
-        async with running(environment(tmp_path, telegram, mastodon), tmp_path) as bot:
+        env = environment(tmp_path, telegram, mastodon)
+        (tmp_path / "accounts.yaml").write_text(
+            f"accounts:\n  partenaire:\n    url: {mastodon.base}\n    token_env: PARTNER_TOKEN\n",
+            encoding="utf-8",
+        )
+        env |= {
+            "TNL_MASTODON_ACCOUNTS": str(tmp_path / "accounts.yaml"),
+            "PARTNER_TOKEN": PARTNER_TOKEN,
+            "TNL_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "TNL_TARGETS": "telegram,mastodon:main,mastodon:partenaire",
+        }
+        async with running(env, tmp_path) as bot:
             scene = Scene(telegram, mastodon, accounts, bot, texts)
             await announces_once_started(scene)
             await answers_questions(scene, question)
@@ -303,11 +320,13 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
             await stops_on_sigterm(bot)
         published_once(scene)
 
-    # 6. Secrets are never printed; nothing ended in a traceback.
+    # 6. Secrets are never printed, not even in the partner account's 401; no traceback.
     log = bot.log()
-    assert telegram.token not in log
-    assert telegram.token.partition(":")[2] not in log
-    assert MASTODON_TOKEN not in log
+    assert "401" in log, log
+    for secret in (telegram.token, telegram.token.partition(":")[2], MASTODON_TOKEN):
+        assert secret not in log
+    for secret in (PARTNER_TOKEN, WEBHOOK_SECRET):
+        assert secret not in log
     assert "Traceback" not in log, log
     # The subscription outlived the process.
     store = await Store.open(default_url(tmp_path / "data"))
