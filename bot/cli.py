@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from scheduler.campaign import Campaign
 
 
+# The commands that open the store: their data directory is checked before they start.
+STORE_COMMANDS = frozenset({"chat", "outbox", "run", "unanswered"})
+
+
 def _moment(text: str) -> dt.datetime:
     from bot.clock import parse_moment
 
@@ -160,6 +164,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.templates import check_plan
 
+    settings_of(args)  # the configuration first: a bad TNL_ variable is reported, exit 2
     corpus_dir, campaign_file = _paths(args)
     problems: list[Problem] = []
     corpus: Corpus | None = None
@@ -219,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tnl-bot", description="Bot of the Territoire Numérique Libre label."
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser(
@@ -287,10 +293,41 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        if args.command in STORE_COMMANDS:
+            from bot.runtime.storeerrors import data_directory_problem
+
+            problem = data_directory_problem(settings_of(args))
+            if problem is not None:
+                return _misconfigured(args.command, [problem])
         return int(args.run(args, out or sys.stdout))
     except ConfigurationError as error:  # one line per bad variable, never a traceback
-        for line in str(error).splitlines():
-            print(f"tnl-bot: {args.command}: {line}", file=sys.stderr)
-        return 2
+        return _misconfigured(args.command, str(error).splitlines())
     except BrokenPipeError:  # `tnl-bot ask - | head` must not end with a traceback
         return 0
+    except Exception as error:
+        from bot.runtime.storeerrors import store_problem
+
+        problem = store_problem(error, getattr(args, "settings", None))
+        if problem is None:
+            raise
+        return _misconfigured(args.command, [problem])
+
+
+def _misconfigured(command: str, lines: list[str]) -> int:
+    for line in lines:
+        print(f"tnl-bot: {command}: {line}", file=sys.stderr)
+    return 2
+
+
+class _Version(argparse.Action):
+    """`--version`, read from the installed package's metadata only when asked (importing
+    importlib.metadata would cost every `tnl-bot ask`)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"tnl-bot {version('tnl-bot')}")
+        parser.exit()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,6 +15,41 @@ from bot.faq.corpus import default_corpus_dir
 from scheduler.campaign import default_campaign_file
 
 DATABASE_FILE = "tnl-bot.sqlite3"
+ENV_FILE = ".env"
+# The two stores the bot is written and tested for (bot.store): URL scheme → what it is.
+SCHEMES = {"sqlite+aiosqlite": "SQLite", "postgresql+asyncpg": "PostgreSQL"}
+MASK = "***"
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password replaced by ***, for messages a person reads."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{MASK}@{host}"))
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a TNL_DATABASE_URL before trying it (the scheme decides the driver,
+    and a driver we do not ship fails deep in SQLAlchemy with a message about Python modules)."""
+    if not url.strip():
+        return (
+            "empty: unset it for the SQLite file under TNL_DATA_DIR, "
+            "or give a postgresql+asyncpg://user:password@host/database URL"
+        )
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme in SCHEMES:
+        return None
+    if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
+        return f"use postgresql+asyncpg:// instead of {scheme}:// (the bot's PostgreSQL driver)"
+    if scheme == "sqlite" or scheme.startswith("sqlite+"):
+        return f"use sqlite+aiosqlite:///path instead of {scheme}://"
+    known = " or ".join(f"{name} ({scheme}://)" for scheme, name in SCHEMES.items())
+    shown = f"{scheme}://" if scheme else "no scheme"
+    return f"{shown} is not supported: {known}"
 
 
 def default_url(data_dir: Path) -> str:
@@ -22,7 +60,7 @@ def default_url(data_dir: Path) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TNL_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="TNL_", env_file=ENV_FILE, extra="ignore", populate_by_name=True
     )
 
     corpus_dir: Path = default_corpus_dir()
@@ -73,6 +111,24 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_url: str | None = None  # the public https URL Telegram posts updates to
     telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
+    # Logs on stderr: the bot's own at this level, libraries' at WARNING unless DEBUG is asked;
+    # `json`: one JSON object per line for a log collector.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            problem = database_url_problem(value.get_secret_value())
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
     def store_url(self) -> str:
         if self.database_url is not None:
@@ -140,28 +196,62 @@ def organiser_handles(value: str) -> list[str]:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, or a `ConfigurationError` naming each bad variable."""
+    """Settings from the environment and `.env`, or a `ConfigurationError` naming each bad
+    variable (and the `.env` line it came from) or each `.env` line that cannot be read."""
     from pydantic import ValidationError
 
+    lines = env_file_lines(Path(ENV_FILE))
     try:
         settings = Settings()
     except ValidationError as error:
-        raise ConfigurationError(error) from error
+        raise ConfigurationError(
+            [_located(_variable(e["loc"]), e["msg"], lines) for e in error.errors()]
+        ) from error
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
 
+def env_file_lines(path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """The line of `path` that sets each variable the environment does not override;
+    ConfigurationError for lines python-dotenv cannot parse (it would only warn and skip them,
+    and the bot would run without the setting its operator wrote)."""
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError([f"{path}: cannot read: {error}"]) from error
+    found: dict[str, int] = {}
+    problems: list[str] = []
+    for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
+        if binding.error:
+            problems.append(f"{path}:{line}: cannot parse this line: expected NAME=value")
+        elif binding.key is not None and binding.key not in environ:
+            found[binding.key.upper()] = line
+    if problems:
+        raise ConfigurationError(problems)
+    return found
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The environment variable of a validation error: `TNL_` + the field (or its alias,
+    which already carries the prefix)."""
+    name = "_".join(str(part) for part in location).upper()
+    return name if name.startswith("TNL_") else f"TNL_{name}"
+
+
+def _located(variable: str, message: str, lines: Mapping[str, int]) -> str:
+    message = message.removeprefix("Value error, ")
+    if variable in lines:
+        return f"{ENV_FILE}:{lines[variable]}: {variable}: {message}"
+    return f"{variable}: {message}"
+
+
 class ConfigurationError(Exception):
-    """Invalid environment: one line per variable, as `TNL_NAME: what is wrong`."""
+    """Invalid configuration: one line per problem, `TNL_NAME: what is wrong` (prefixed by
+    `.env:LINE:` when the value comes from that file); `bot.cli.main` prints them, exit 2."""
 
-    def __init__(self, error: Exception) -> None:
-        from pydantic import ValidationError
-
-        lines = (
-            [
-                f"TNL_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                for e in error.errors()
-            ]
-            if isinstance(error, ValidationError)
-            else [str(error)]
-        )
+    def __init__(self, lines: list[str]) -> None:
         super().__init__("\n".join(lines))

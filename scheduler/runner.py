@@ -86,12 +86,34 @@ class Planner:
         """Act on everything due now; return when the next announcement is due (None: never)."""
         now = self.clock.now()
         decided = await self.store.announcement_decisions()
-        for announcement in self.plan:
-            if announcement.due > now:
-                return announcement.due
-            if announcement.id not in decided:
-                await self._decide(announcement, now)
-        return None
+        skipped: list[Announcement] = []
+        try:
+            for announcement in self.plan:
+                if announcement.due > now:
+                    return announcement.due
+                if announcement.id not in decided:
+                    decision = await self._decide(announcement, now)
+                    if decision.state == "skipped":
+                        skipped.append(announcement)
+            return None
+        finally:
+            self._summarise(skipped, now)
+
+    def _summarise(self, skipped: Sequence[Announcement], now: dt.datetime) -> None:
+        """One line for the announcements long past (a first run on an old calendar skips
+        every past edition's: one warning each drowned the start-up)."""
+        if not skipped:
+            return
+        days = (now - skipped[0].due).total_seconds() / 86400
+        log.warning(
+            "%d announcement(s) skipped, missed beyond the %s grace window "
+            "(from %s, %.0f day(s) ago, to %s; TNL_LOG_LEVEL=DEBUG lists each)",
+            len(skipped),
+            self.grace,
+            skipped[0].id,
+            days,
+            skipped[-1].id,
+        )
 
     async def _decide(self, announcement: Announcement, now: dt.datetime) -> Decision:
         assert self.templates is not None  # a plan exists only with its templates
@@ -99,7 +121,7 @@ class Planner:
         if late > self.grace:
             hours = late.total_seconds() / 3600
             reason = f"missed by {hours:.1f} h, beyond the {self.grace} grace window"
-            log.warning("announcement %s skipped: %s", announcement.id, reason)
+            log.debug("announcement %s skipped: %s", announcement.id, reason)
             decision = Decision(announcement.id, "skipped", reason)
         else:
             post = Post(self.templates.render(announcement))

@@ -44,6 +44,9 @@ CHANNEL = "@tnl_annonces"
 MASTODON_TOKEN = "mastodon-bot-token-ne-jamais-afficher-0123456789"
 ALICE_TOKEN = "alice-token"
 BOB_TOKEN = "bob-token"
+# Configured but refused by the fake (HTTP 401): the partner account's token, as in a revoked one.
+PARTNER_TOKEN = "partner-token-revoque-ne-jamais-afficher-9876543210"
+WEBHOOK_SECRET = "webhook-secret-ne-jamais-afficher-0123"
 ASKER, SUBSCRIBER, LATER_ASKER, ORGANISER = 1001, 1002, 1003, 1005
 BROADCAST = "Réunion des collectivités lauréates le 3 juin à Lyon."
 QUESTION = "Qui peut candidater ?"
@@ -257,8 +260,9 @@ async def organiser_broadcasts(scene: Scene) -> None:
     )
     assert telegram.texts(ORGANISER)[1].startswith("Diffusion n° 1 confirmée")
     # What went out is what the preview showed, hashtags included.
-    (posted,) = [text for text in status_texts(scene.mastodon) if BROADCAST in text]
-    assert posted in telegram.texts(ORGANISER)[0]
+    # (The partner account was asked too, and refused it: its token is revoked.)
+    for posted in [text for text in status_texts(scene.mastodon) if BROADCAST in text]:
+        assert posted in telegram.texts(ORGANISER)[0]
 
 
 async def keeps_answering_after_a_broken_reload(scene: Scene, corpus: Path) -> None:
@@ -299,11 +303,15 @@ def published_once(scene: Scene) -> None:
     posted = statuses_posted(scene.mastodon, scene.accounts["tnl"])
     assert [p["visibility"] for p in posted] == ["public", "public"]
     for text in (announcement, BROADCAST):
-        (creation,) = [
+        creations = [
             c
             for c in scene.mastodon.calls_to("POST", "/api/v1/statuses")
             if str(c.form.get("status")).startswith(text)
         ]
+        # The partner account's token is refused: its one attempt fails for good (401, no
+        # retry).
+        assert [c.status for c in creations].count(401) == 1
+        (creation,) = [c for c in creations if c.status != 401]
         assert creation.idempotency_key  # a resend after a crash could not double it
 
 
@@ -325,7 +333,18 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
         # In the notifications when the bot starts: its first poll answers it (the next poll
         # would be 30 s later).
         question = mastodon.post_as(ALICE_TOKEN, f"@tnl @bob {QUESTION}")
-        async with running(environment(tmp_path, telegram, mastodon), tmp_path) as bot:
+        env = environment(tmp_path, telegram, mastodon)
+        (tmp_path / "accounts.yaml").write_text(
+            f"accounts:\n  partenaire:\n    url: {mastodon.base}\n    token_env: PARTNER_TOKEN\n",
+            encoding="utf-8",
+        )
+        env |= {
+            "TNL_MASTODON_ACCOUNTS": str(tmp_path / "accounts.yaml"),
+            "PARTNER_TOKEN": PARTNER_TOKEN,
+            "TNL_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "TNL_TARGETS": "telegram,mastodon:main,mastodon:partenaire",
+        }
+        async with running(env, tmp_path) as bot:
             scene = Scene(telegram, mastodon, accounts, bot, texts)
             await announces_once_started(scene)
             await answers_questions(scene, question)
@@ -335,11 +354,13 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
             await stops_on_sigterm(bot)
         published_once(scene)
 
-    # 7. Secrets are never printed; nothing ended in a traceback.
+    # 7. Secrets are never printed, not even in the partner account's 401; no traceback.
     log = bot.log()
-    assert telegram.token not in log
-    assert telegram.token.partition(":")[2] not in log
-    assert MASTODON_TOKEN not in log
+    assert "401" in log, log
+    for secret in (telegram.token, telegram.token.partition(":")[2], MASTODON_TOKEN):
+        assert secret not in log
+    for secret in (PARTNER_TOKEN, WEBHOOK_SECRET):
+        assert secret not in log
     assert "Traceback" not in log, log
     # The subscription outlived the process.
     store = await Store.open(default_url(tmp_path / "data"))
@@ -413,6 +434,22 @@ MISCONFIGURATIONS = [
     ),
     pytest.param(
         (),
+        {"TNL_DATABASE_URL": "postgresql+asyncpg://tnl:pa55word@127.0.0.1:9/tnl"},
+        None,
+        r"^tnl-bot: run: TNL_DATABASE_URL: cannot connect to postgresql\+asyncpg://tnl:\*\*\*@",
+        2,
+        id="database-refused",
+    ),
+    pytest.param(
+        (),
+        {"TNL_DATA_DIR": os.devnull},
+        None,
+        r"^tnl-bot: run: TNL_DATA_DIR: ",
+        2,
+        id="data-dir-file",
+    ),
+    pytest.param(
+        (),
         {},
         "accounts:\n  main:\n    bogus: 1\n",
         r"accounts\.yaml:3: ",
@@ -474,5 +511,6 @@ async def test_run_refuses_a_bad_configuration_in_one_clear_line(
     log = output.read_text(encoding="utf-8", errors="replace")
     assert process.returncode != -signal.SIGKILL, f"tnl-bot run started anyway:\n{log}"
     assert process.returncode == code, log
-    assert re.search(expected, log), log
+    assert re.search(expected, log, re.MULTILINE), log
     assert "Traceback" not in log, log
+    assert "pa55word" not in log

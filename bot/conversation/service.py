@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from bot import texts
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 MEMORY = 10_000  # conversations whose last suggestions, and replies awaiting feedback, are kept
 Subscribed = Callable[[str], None]  # told the conversation id of each new subscription
 AttachmentHandler = Callable[[Incoming], Awaitable[Reply | None]]
+# Told of each question answered: (platform, answer kind — `Kind.value` —, seconds it took).
+# The runtime counts them for /metrics; the service knows nothing of how they are exported.
+AnswerObserver = Callable[[str, str, float], None]
 
 
 def _subscribable(capabilities: Capabilities) -> bool:
@@ -48,10 +52,12 @@ class ConversationService:
         *,
         flood: FloodGuard,
         roles: Roles | None = None,
+        observer: AnswerObserver | None = None,
     ) -> None:
         self.engine = engine  # swapped whole on reload
         # The published palmarès by edition: « X a-t-elle été labellisée ? » is answered here.
         self.palmares: dict[int, tuple[Laureate, ...]] = {}
+        self.observer = observer
         self.store = store
         self.clock = clock
         self.flood = flood
@@ -168,12 +174,15 @@ class ConversationService:
         about_laureates = laureate_answer(question, self.palmares)
         if about_laureates is not None:
             return Reply(about_laureates, question=question)
+        started = time.perf_counter()  # a duration of work, not a moment: not the clock's
         answer = self.engine.answer(
             question, self.clock.now(), can_subscribe=self._can_subscribe(incoming)
         )
         reply = self._from_answer(incoming, answer, question)
         if answer.unanswered:  # the corpus has a gap here
             await self._record_unanswered(question, answer.score, incoming.platform)
+        if self.observer is not None:
+            self.observer(incoming.platform, answer.kind.value, time.perf_counter() - started)
         return reply
 
     # Feedback ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.datafile import DataFileError
 from bot.faq.engine import FaqEngine
 from bot.outbox import Target
 from bot.runtime.lock import AlreadyRunning, InstanceLock
+from bot.runtime.metrics import MeasuredWorker, Metrics
 from bot.runtime.registry import PLATFORMS
 from bot.runtime.web import WebApp
 
@@ -160,16 +161,18 @@ class RunningBot:
         self.out = out
         self.environ = environ
         self.web = WebApp(settings.web_host, settings.web_port)
+        self.metrics = Metrics()
         self.connectors: list[Connector] = []
         self.lock: InstanceLock | None = None
         self.store: Store | None = None
+        self.outbox: Outbox | None = None
         self.runner: AnnouncementScheduler | None = None
         self.organisers: OrganiserCommands | None = None
 
     async def open(self, engine: FaqEngine) -> tuple[ConversationService, DeliveryWorker]:
         """Everything up to receiving and delivering; CannotStart on what must stop it."""
         from bot.outbox.queue import Outbox
-        from bot.outbox.worker import DeliveryWorker
+        from bot.runtime.health import routes
         from bot.store.store import Store
 
         settings, clock = self.settings, self.clock
@@ -179,9 +182,12 @@ class RunningBot:
             raise CannotStart(str(error)) from error
         self.store = store = await Store.open(settings.store_url())
         flood = FloodGuard(clock, settings.flood_messages, settings.flood_pause)
-        service = ConversationService(engine, store, clock, flood=flood)
-        outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
-        worker = DeliveryWorker(outbox, [], clock)
+        service = ConversationService(
+            engine, store, clock, flood=flood, observer=self.metrics.answered
+        )
+        self.outbox = outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
+        worker = MeasuredWorker(outbox, clock, self.metrics)
+        self.web.add_routes(routes(self))
         parts = Parts(
             settings, service, store, clock, outbox, worker, self.web.add_routes, self.environ
         )
@@ -237,6 +243,10 @@ class RunningBot:
     ) -> None:
         from scheduler.runner import AnnouncementScheduler, Planner
 
+        def enqueued() -> None:
+            self.metrics.enqueued()
+            worker.wake()
+
         planner = Planner(
             store,
             outbox,
@@ -245,7 +255,7 @@ class RunningBot:
             templates_path=self.settings.templates,
             targets=announce,
             grace=dt.timedelta(hours=self.settings.announcement_grace_hours),
-            on_enqueued=worker.wake,
+            on_enqueued=enqueued,
         )
         self.runner = AnnouncementScheduler(planner)
         if not await self.runner.start():

@@ -39,7 +39,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from bot.runtime.assembly import serve
 
     settings = settings_of(args)
-    logs.configure([*settings.secrets(), *logs.environment_secrets(os.environ)])
+    logs.configure(
+        [*settings.secrets(), *logs.environment_secrets(os.environ)],
+        settings.log_level,
+        json_lines=settings.log_format == "json",
+    )
     return asyncio.run(serve(settings, SystemClock(), out, asyncio.Event(), environ=os.environ))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
+
 from bot.runtime.logs import MASK, Redactor
 
 TOKEN = "123456:ABC-secret-token-value"
@@ -45,3 +47,35 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks() -> None:
     assert PASSWORD not in text
     assert text.count(MASK) == 3
     assert "a short word stays" in text  # too short to be treated as a secret
+
+
+def test_json_lines_are_redacted_and_libraries_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    """TNL_LOG_FORMAT=json: one object per line, the secret masked in message and traceback;
+    a library's INFO is not shown."""
+    import json
+
+    from bot.runtime import logs
+
+    secret = "json-secret-0123456789"
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    libraries = {name: logging.getLogger(name).level for name in logs.LIBRARIES}
+    try:
+        logs.configure([secret], "INFO", json_lines=True)
+        logging.getLogger("alembic.runtime").info("Context impl SQLiteImpl.")
+        try:
+            raise RuntimeError(f"token {secret}")
+        except RuntimeError:
+            logging.getLogger("bot.test").exception("failed with %s", secret)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        for name, library_level in libraries.items():
+            logging.getLogger(name).setLevel(library_level)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["message"] == "failed with <secret>"
+    assert entry["level"] == "ERROR"
+    assert "RuntimeError: token <secret>" in entry["exception"]
+    assert secret not in lines[0]
