@@ -23,6 +23,7 @@ from tests.fakes import telegram_limits as tg
 from tests.fakes.telegram_limits import BOT_USER, Clock, Json, Limits, RealClock
 
 TOKEN = "123456789:AAH-fake-token-for-tests_0123456789"
+DELETE_WINDOW = dt.timedelta(hours=48)  # a bot deletes its messages within 48 hours only
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "reply_parameters", "scope"}
 INT_FIELDS = {"offset", "timeout", "limit", "message_id", "user_id", "max_connections"}
 
@@ -46,6 +47,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.flood = tg.FloodControl(self.limits, self.clock)
         self.sent: dict[int | str, list[Json]] = collections.defaultdict(list)  # chat → messages
+        self.deleted: dict[int | str, list[Json]] = collections.defaultdict(list)  # same, gone
         self.blocked: dict[int | str, str] = {}  # chat → 403 description
         self.migrated: dict[int, int] = {}  # group → supergroup id
         self.owners: dict[int, set[int]] = collections.defaultdict(set)  # group → admin users
@@ -259,6 +261,17 @@ class FakeTelegram:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         return _ok(message)
+
+    async def _m_deleteMessage(self, params: Json) -> tuple[Json, int]:
+        message = self._find(params)
+        if message is None:
+            return tg.error(400, "Bad Request: message to delete not found"), 400
+        sent_at = dt.datetime.fromtimestamp(message["date"], dt.UTC)
+        if self.clock.now() - sent_at >= DELETE_WINDOW:
+            return tg.error(400, "Bad Request: message can't be deleted"), 400
+        self.sent[params["chat_id"]].remove(message)
+        self.deleted[params["chat_id"]].append(message)
+        return _ok(True)
 
     async def _m_answerCallbackQuery(self, _: Json) -> tuple[Json, int]:
         return _ok(True)
