@@ -12,6 +12,7 @@ from bot.conversation import ConversationService
 from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.outbox import Post, RateLimit, RetryableError
+from tests.fakes.mastodon_server import Window
 from tests.mastodon.conftest import World, new_client
 
 SENTENCE = "Les lauréats 2025 du label Territoire Numérique Libre sont connus. "
@@ -80,3 +81,20 @@ async def test_a_status_deleted_by_hand_and_a_foreign_target(
     )
     with pytest.raises(ValueError, match="not a target"):
         await platform.withdraw("telegram:1001", receipt, clock.now())
+
+
+async def test_the_servers_count_of_deletions_stops_them_too(
+    world: World, engine: FaqEngine
+) -> None:
+    """Something else spent the deletions (a human on the same account): the server's
+    X-RateLimit headers stop the withdrawal before a refusal, until the window resets."""
+    fake, bot_account, account, clock, _ = world.parts()
+    fake.status_deletes = Window(2, 30 * 60)
+    platform = platform_of(world, engine, new_client(account, clock))
+    receipt = str(await platform.target.publish(THREAD, "2025:laureates"))
+    with pytest.raises(RetryableError, match="pacing") as paced:
+        await platform.withdraw(account.target_name, receipt, clock.now())
+    assert paced.value.retry_after is not None
+    assert 0 < paced.value.retry_after <= 30 * 60
+    assert fake.throttled == 0
+    assert len(fake.posts_of(bot_account)) == 1
