@@ -48,6 +48,20 @@ STORE_UNAVAILABLE = (
     "s’il vous plaît."
 )
 
+# Withdrawing a publication: the outcome per target, as the organiser reads it.
+WITHDRAWN = "supprimé"
+ALREADY_WITHDRAWN = "déjà supprimé"
+TOO_OLD_TO_WITHDRAW = "trop ancien pour être supprimé (48\u00a0h)"
+NOTHING_TO_WITHDRAW = "rien à supprimer"
+WITHDRAWN_PER_CHAT = "rien à supprimer ici : chaque discussion est retirée à part"
+WITHDRAW_REFUSED = "non supprimé, refusé par {platform} : {reason}"
+
+# Files sent with a message (laureate lists).
+FILE_TOO_LARGE = (
+    "Ce fichier est trop volumineux ({size}) : j'accepte les fichiers jusqu'à {limit}. "
+    "Envoyez une liste plus courte ou découpée en plusieurs fichiers."
+)
+
 # Suggestions and feedback.
 FEEDBACK_THANKS = "Merci pour votre retour !"
 PICK_A_NUMBER = "Choisissez un numéro entre 1 et {count}."

@@ -9,6 +9,7 @@ line in the runtime's registry; nothing else learns of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,18 @@ class Connector(Protocol):
     async def resolve(self, handle: str) -> str | None:
         """The platform's stable user id for a configured handle (`user@instance` on Mastodon,
         a numeric id on Telegram); None when the platform does not know it."""
+        ...
+
+    async def withdraw(self, target: str, receipt: str, published_at: dt.datetime) -> str:
+        """Delete what `target` (this connector's announcement target, or one of its chat
+        targets like `telegram:<chat>`) published under `receipt` (the outbox's record of it),
+        where the platform allows it; the outcome in a few French words for the organiser
+        (`texts.WITHDRAWN` « supprimé », `texts.ALREADY_WITHDRAWN` « déjà supprimé »,
+        `texts.TOO_OLD_TO_WITHDRAW` « trop ancien pour être supprimé (48 h) »…).
+
+        Raise only for a failure worth retrying (`RetryableError`, with the platform's
+        retry-after when it gave one): withdrawing again is safe, what is already gone counts
+        as « déjà supprimé ». `ValueError` for a target that is not this connector's."""
         ...
 
     async def send(self, conversation: str, reply: Reply) -> None:

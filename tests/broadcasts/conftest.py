@@ -40,6 +40,7 @@ class ChatPlatform:
     width: int = 40
     followers: int = 3
     said: list[tuple[str, str]] = field(default_factory=list)
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (target, receipt)
     health: Health = Health.UP
 
     def targets(self) -> Sequence[Target]:
@@ -52,6 +53,10 @@ class ChatPlatform:
 
     async def resolve(self, handle: str) -> str | None:
         return handle
+
+    async def withdraw(self, target: str, receipt: str, published_at: dt.datetime) -> str:
+        self.withdrawn.append((target, receipt))
+        return "supprimé"
 
     async def start(self) -> None:
         return None

@@ -89,6 +89,9 @@ def add_routes(router: web.UrlDispatcher, fake: FakeMastodon) -> None:  # noqa: 
             return _error(403, "This action is not allowed")
         del fake.statuses[found["id"]]
         found["account"]["statuses_count"] -= 1
+        parent = fake.statuses.get(str(found["in_reply_to_id"]))
+        if parent is not None:
+            parent["replies_count"] -= 1
         fake.deleted.add(found["id"])
         deleted = {k: v for k, v in found.items() if k != "content"}
         deleted["text"] = entities.html_to_plain(found["content"])

@@ -5,7 +5,7 @@ respect (character limit, Idempotency-Key kept one hour, 300 requests per 5-minu
 300 statuses per 3 hours per account, with X-RateLimit-* headers and genuine 429s) on an
 injectable clock, records every call, and injects faults on demand: 5xx, 429s announcing a
 reset, a hung response (client timeout) or a dropped connection, before or *after* the request
-took effect. It streams notifications as server-sent events (`/api/v1/streaming/user/…`) unless
+took effect; deleting statuses has its own limit (30 per 30 minutes per account). It streams notifications as server-sent events (`/api/v1/streaming/user/…`) unless
 told to refuse them (`refuse_streaming`, a 404 like an instance without streaming). A hung
 request is announced on `hanging` as it starts to hang, so a test can act at that very moment
 (e.g. SIGKILL the client process between the server's write and the client's bookkeeping).
@@ -29,6 +29,7 @@ from tests.fakes.mastodon_entities import Json
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 IDEMPOTENCY_TTL = dt.timedelta(hours=1)
+DELETION = re.compile(r"/api/v1/statuses/\d+")  # what rack-attack's `throttle_api_delete` counts
 ME = web.RequestKey("me", dict)  # the authenticated account (a Json dict)
 DEFAULT_POLICY = {
     "for_not_following": "accept",
@@ -98,11 +99,14 @@ class FakeMastodon:
         requests_window: int = 300,
         statuses_limit: int = 300,
         statuses_window: int = 3 * 3600,
+        deletes_limit: int = 30,
+        deletes_window: int = 30 * 60,
     ) -> None:
         self.clock: Clock = clock or _RealClock()
         self.max_characters = max_characters
         self.requests = Window(requests_limit, requests_window)
         self.status_posts = Window(statuses_limit, statuses_window)
+        self.status_deletes = Window(deletes_limit, deletes_window)
         self.base = ""
         self.accounts: dict[str, Json] = {}  # token → account
         self.statuses: dict[str, Json] = {}
@@ -228,7 +232,11 @@ class FakeMastodon:
         )
         self.calls.append(call)
         request[CALL] = call
-        response = await self._respond(request, handler, call)
+        try:
+            response = await self._respond(request, handler, call)
+        except web.HTTPException as refused:  # a route's 404 for an unknown record
+            call.status = refused.status
+            raise
         call.status = response.status
         return response
 
@@ -246,6 +254,8 @@ class FakeMastodon:
         allowed, remaining, reset = self.requests.hit(token or request.remote or "?", now)
         if allowed and me is not None and call.method == "POST" and call.path == "/api/v1/statuses":
             allowed, remaining, reset = self.status_posts.hit(me["id"], now)
+        if allowed and me is not None and call.method == "DELETE" and DELETION.fullmatch(call.path):
+            allowed, remaining, reset = self.status_deletes.hit(me["id"], now)
         if not allowed:
             self.throttled += 1
             throttled = web.json_response({"error": "Too many requests"}, status=429)

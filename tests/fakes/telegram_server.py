@@ -23,6 +23,8 @@ from tests.fakes import telegram_limits as tg
 from tests.fakes.telegram_limits import BOT_USER, Clock, Json, Limits, RealClock
 
 TOKEN = "123456789:AAH-fake-token-for-tests_0123456789"
+DELETE_WINDOW = dt.timedelta(hours=48)  # a bot deletes its messages within 48 hours only
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files ("file is too big")
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "reply_parameters", "scope"}
 INT_FIELDS = {"offset", "timeout", "limit", "message_id", "user_id", "max_connections"}
 
@@ -46,6 +48,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.flood = tg.FloodControl(self.limits, self.clock)
         self.sent: dict[int | str, list[Json]] = collections.defaultdict(list)  # chat → messages
+        self.deleted: dict[int | str, list[Json]] = collections.defaultdict(list)  # same, gone
         self.blocked: dict[int | str, str] = {}  # chat → 403 description
         self.migrated: dict[int, int] = {}  # group → supergroup id
         self.owners: dict[int, set[int]] = collections.defaultdict(set)  # group → admin users
@@ -56,6 +59,8 @@ class FakeTelegram:
         self._updates: list[Json] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/…
         self._new_update = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -66,6 +71,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -111,6 +117,34 @@ class FakeTelegram:
             message["entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+        return self.push({"message": message})
+
+    def send_document(
+        self, user_id: int, name: str, content: bytes, caption: str | None = None
+    ) -> Json:
+        """A user sends a file in their private chat with the bot, with an optional caption
+        (a command in it is marked as Telegram marks it)."""
+        number = len(self.files) + 1
+        file_id = f"BQACAgQAAx-document-{number}"
+        self.files[file_id] = (f"documents/file_{number}{_extension(name)}", content)
+        message: Json = {
+            "message_id": next(self._message_ids),
+            "date": int(self.clock.now().timestamp()),
+            "chat": tg.chat(user_id),
+            "from": tg.user(user_id),
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": _unique(file_id),
+                "file_name": name,
+                "mime_type": "text/csv" if name.endswith(".csv") else "application/x-yaml",
+                "file_size": len(content),
+            },
+        }
+        if caption is not None:
+            message["caption"] = caption
+            entities = tg.command_entity(caption)
+            if entities:
+                message["caption_entities"] = entities
         return self.push({"message": message})
 
     def press(self, user_id: int, message: Json, data: str) -> Json:
@@ -260,6 +294,39 @@ class FakeTelegram:
             message["reply_markup"] = params["reply_markup"]
         return _ok(message)
 
+    async def _m_deleteMessage(self, params: Json) -> tuple[Json, int]:
+        message = self._find(params)
+        if message is None:
+            return tg.error(400, "Bad Request: message to delete not found"), 400
+        sent_at = dt.datetime.fromtimestamp(message["date"], dt.UTC)
+        if self.clock.now() - sent_at >= DELETE_WINDOW:
+            return tg.error(400, "Bad Request: message can't be deleted"), 400
+        self.sent[params["chat_id"]].remove(message)
+        self.deleted[params["chat_id"]].append(message)
+        return _ok(True)
+
+    async def _m_getFile(self, params: Json) -> tuple[Json, int]:
+        known = self.files.get(str(params.get("file_id")))
+        if known is None:
+            return tg.error(400, "Bad Request: invalid file_id"), 400
+        path, content = known
+        if len(content) > MAX_DOWNLOAD:
+            return tg.error(400, "Bad Request: file is too big"), 400
+        file_id = str(params["file_id"])
+        file: Json = {"file_id": file_id, "file_unique_id": _unique(file_id)}
+        return _ok({**file, "file_size": len(content), "file_path": path})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The file URL getFile's `file_path` leads to (valid one hour on Telegram)."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        for known, content in self.files.values():
+            if known == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.json_response(tg.error(404, "Not Found"), status=404)
+
     async def _m_answerCallbackQuery(self, _: Json) -> tuple[Json, int]:
         return _ok(True)
 
@@ -292,6 +359,14 @@ class FakeTelegram:
             if message["message_id"] == params.get("message_id"):
                 return message
         return None
+
+
+def _unique(file_id: str) -> str:
+    return f"AgAD-{file_id.rsplit('-', 1)[1]}"
+
+
+def _extension(name: str) -> str:
+    return name[name.rfind(".") :] if "." in name else ""
 
 
 def _id(update: Json) -> int:

@@ -4,9 +4,9 @@ Mastodon.py is blocking; every call runs in a worker thread (`asyncio.to_thread`
 loop keeps serving Telegram, the scheduler and the outbox. Calls of one account are serialised
 by a lock: Mastodon.py's rate-limit bookkeeping is not thread-safe. Mastodon.py is told to
 *throw* on a 429 (never to sleep in its thread); the budget below paces requests on the injected
-clock so that the server's limits (300 requests / 5 min, 300 statuses / 3 h per account) are
-not reached in the first place, and the X-RateLimit-* headers stop us early when something
-else spends the same token.
+clock so that the server's limits (300 requests / 5 min, 300 statuses / 3 h, 30 deletions /
+30 min per account) are not reached in the first place, and the X-RateLimit-* headers stop us
+early when something else spends the same token.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ T = TypeVar("T")
 REQUEST_TIMEOUT = 10.0  # seconds; the outbox retries, a hung call must not hold the queue
 REQUESTS = RateLimit(300, 300)  # Mastodon's default per account
 STATUSES = RateLimit(300, 3 * 3600)
+DELETES = RateLimit(30, 30 * 60)  # rack-attack's `throttle_api_delete`: deleting statuses
 HEADROOM = 10  # requests kept for `whoami`, `setup` and a human using the same token
 USER_AGENT = "tnl-bot (+https://territoire-numerique-libre.org)"
 
@@ -70,21 +71,28 @@ class RateBudget:
         requests_limit: RateLimit = REQUESTS,
         statuses_limit: RateLimit = STATUSES,
         headroom: int = HEADROOM,
+        deletes_limit: RateLimit = DELETES,
     ) -> None:
         self.clock = clock
         self.requests = RateLimiter(
             [RateLimit(max(requests_limit.count - headroom, 1), requests_limit.seconds)]
         )
         self.statuses = RateLimiter([statuses_limit])  # only the bot posts: no headroom needed
+        self.deletes = RateLimiter([deletes_limit])
         self.server_remaining: int | None = None
         self.server_reset: dt.datetime | None = None
 
-    def wait_for(self, requests_needed: int, statuses_needed: int = 0) -> float:
-        """Seconds until `requests_needed` requests creating `statuses_needed` statuses fit."""
+    def wait_for(
+        self, requests_needed: int, statuses_needed: int = 0, deletes_needed: int = 0
+    ) -> float:
+        """Seconds until `requests_needed` requests creating `statuses_needed` statuses and
+        deleting `deletes_needed` fit."""
         now = self.clock.now()
         free = self.requests.free_at(now, requests_needed)
         if statuses_needed:
             free = max(free, self.statuses.free_at(now, statuses_needed))
+        if deletes_needed:
+            free = max(free, self.deletes.free_at(now, deletes_needed))
         if (
             self.server_remaining is not None
             and self.server_reset is not None
@@ -93,12 +101,14 @@ class RateBudget:
             free = max(free, self.server_reset)
         return (free - now).total_seconds()
 
-    def spend(self, requests_used: int, statuses_used: int = 0) -> None:
+    def spend(self, requests_used: int, statuses_used: int = 0, deletes_used: int = 0) -> None:
         now = self.clock.now()
         for _ in range(requests_used):
             self.requests.record(now)
         for _ in range(statuses_used):
             self.statuses.record(now)
+        for _ in range(deletes_used):
+            self.deletes.record(now)
 
     def observe(self, remaining: int | None, reset_in: float | None) -> None:
         """The server's X-RateLimit-Remaining and seconds until X-RateLimit-Reset."""
@@ -137,14 +147,19 @@ class MastodonClient:
         return f"MastodonClient({self.account.name!r}, {self.account.url!r})"
 
     async def call(
-        self, work: Callable[[Mastodon], T], *, statuses: int = 0, requests: int = 1
+        self,
+        work: Callable[[Mastodon], T],
+        *,
+        statuses: int = 0,
+        requests: int = 1,
+        deletes: int = 0,
     ) -> T:
         """Run `work(api)` in a thread. Raises Throttled (nothing sent) or MastodonError."""
         async with self._lock:
-            wait = self.budget.wait_for(requests, statuses)
+            wait = self.budget.wait_for(requests, statuses, deletes)
             if wait > 0:
                 raise Throttled(f"{self.account.name}: pacing under the rate limits", wait)
-            self.budget.spend(requests, statuses)
+            self.budget.spend(requests, statuses, deletes)
             try:
                 return await asyncio.to_thread(work, self.api)
             finally:

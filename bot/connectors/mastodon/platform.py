@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -19,6 +20,7 @@ from bot.connectors.mastodon.client import MastodonClient
 from bot.connectors.mastodon.listen import MentionListener
 from bot.connectors.mastodon.runtime import connect, outbox_history
 from bot.connectors.mastodon.target import History, MastodonTarget
+from bot.connectors.mastodon.withdraw import delete_thread
 from bot.conversation import ConversationService, Reply
 from bot.conversation.connector import Connector, Health, Parts, Preview
 from bot.outbox.post import Post
@@ -83,6 +85,13 @@ class MastodonPlatform:
         except MastodonNotFoundError:
             return None
         return str(account.id)
+
+    async def withdraw(self, target: str, receipt: str, published_at: dt.datetime) -> str:
+        """Every status of the thread; Mastodon lets an account delete its statuses at any
+        age, so `published_at` does not matter here."""
+        if target != self.name:
+            raise ValueError(f"{target} is not a target of {self.name}")
+        return await delete_thread(self.client, receipt)
 
     async def send(self, conversation: str, reply: Reply) -> None:
         await self.answerer.reply_to(conversation, reply)

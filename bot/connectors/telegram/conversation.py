@@ -5,27 +5,31 @@ What to answer, which commands exist, who may run them, floods, feedback and sub
 the service's business. This module only decides *whether* a message is meant for the bot
 (always in private; in groups when mentioned, replied to, or through one of our commands), says
 how to ask Telegram whether a sender administers a group, and sends: HTML chunks with their
-buttons, each through the pacer with its chat.
+buttons, each through the pacer with its chat. Documents (an organiser's laureates file) are
+taken in private chats only, up to `MAX_FILE`, downloaded and handed over with their caption.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from html import unescape
 from typing import Any
 
-from telegram import Bot, Chat, Message, MessageEntity, ReplyParameters, Update, User
+from telegram import Bot, Chat, Document, Message, MessageEntity, ReplyParameters, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot import texts
 from bot.connectors.telegram import render
 from bot.connectors.telegram.api import seconds
 from bot.connectors.telegram.pacing import Pacer
-from bot.conversation import ConversationService, Identity, Incoming, Reply
+from bot.conversation import Attachment, ConversationService, Identity, Incoming, Reply
 from bot.conversation.commands import parse_command
+from bot.french import typography
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,9 @@ PLATFORM = "telegram"
 MAX_REPLY_WAIT = 5.0  # a reply delayed longer than this by a 429 goes to the outbox
 Deferrer = Callable[[str, str, str], Awaitable[None]]  # (chat, text, key): send it later
 Context = ContextTypes.DEFAULT_TYPE
+# A laureates list is a few kilobytes; refusing more before downloading keeps a stray video
+# from filling the memory (Telegram would let a bot download up to 20 MB).
+MAX_FILE = 1024 * 1024
 
 
 class FloodControl(Exception):
@@ -58,6 +65,12 @@ class Conversation:
         application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.on_message)
         )
+        application.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.Document.ALL,
+                self.on_document,
+            )
+        )
         application.add_error_handler(self.on_error)
 
     async def on_message(self, update: Update, context: Context) -> None:
@@ -78,6 +91,27 @@ class Conversation:
                 to=message,
                 quote=message.chat.type != Chat.PRIVATE,
             )
+
+    async def on_document(self, update: Update, context: Context) -> None:
+        """A file in a private chat, its caption as the text (`/laureats 2025`, or nothing when
+        the command came just before): the service decides what it is for."""
+        message = update.message
+        if message is None or message.document is None or message.from_user is None:
+            return
+        document = message.document
+        if (document.file_size or 0) > MAX_FILE:
+            await self.send(context.bot, message.chat.id, Reply(too_large(document.file_size)))
+            return
+        attachment = await download(context.bot, document)
+        if len(attachment.content) > MAX_FILE:  # Telegram did not say the size beforehand
+            await self.send(context.bot, message.chat.id, Reply(too_large(len(attachment.content))))
+            return
+        incoming = incoming_from(
+            context.bot, message.chat, message.from_user, message.caption or "", attachment
+        )
+        reply = await self.service.handle(incoming)
+        if reply is not None:
+            await self.send(context.bot, message.chat.id, reply, incoming=incoming, to=message)
 
     async def on_callback(self, update: Update, context: Context) -> None:
         """A button: a suggestion picked, or 👍/👎 under an answer."""
@@ -224,7 +258,26 @@ class Conversation:
         log.debug("traceback of update %s", update_id, exc_info=error)
 
 
-def incoming_from(bot: Bot, chat: Chat, sender: User, text: str) -> Incoming:
+async def download(bot: Bot, document: Document) -> Attachment:
+    """getFile, then the file's URL, through the bot's own HTTP client."""
+    file = await bot.get_file(document.file_id)
+    content = await file.download_as_bytearray()
+    return Attachment(document.file_name or file.file_unique_id, bytes(content))
+
+
+def too_large(size: int | None) -> str:
+    return typography(texts.FILE_TOO_LARGE.format(size=_mebibytes(size or 0), limit="1\u00a0Mio"))
+
+
+def _mebibytes(size: int) -> str:
+    """French notation, rounded up (a file just over the limit is not « 1,0 Mio »)."""
+    tenths = math.ceil(size * 10 / MAX_FILE)
+    return f"{tenths // 10},{tenths % 10}\u00a0Mio"
+
+
+def incoming_from(
+    bot: Bot, chat: Chat, sender: User, text: str, attachment: Attachment | None = None
+) -> Incoming:
     """The service's view of a message: the chat is the conversation, the stable user id the
     identity; in a group, whether the sender administers it is asked of Telegram if needed."""
     is_admin: Callable[[], Awaitable[bool]] | None = None
@@ -242,6 +295,7 @@ def incoming_from(bot: Bot, chat: Chat, sender: User, text: str) -> Incoming:
         text,
         is_admin=is_admin,
         private=chat.type == Chat.PRIVATE,
+        attachment=attachment,
     )
 
 

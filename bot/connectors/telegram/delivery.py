@@ -38,6 +38,7 @@ from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts,
 from bot.connectors.telegram.connector import token_of
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, Pacer, TelegramLimits
 from bot.connectors.telegram.request import may_have_arrived
+from bot.connectors.telegram.withdraw import chat_receipt
 from bot.outbox.post import Post
 from bot.outbox.queue import DEFAULT_DEADLINE, Outbox
 from bot.outbox.target import (
@@ -99,13 +100,18 @@ class ChatTarget:
         self.limits: tuple[RateLimit, ...] = delivery.limits.for_chat(chat)
 
     async def publish(self, post: Post, key: str) -> Receipt:
-        receipt = ""
+        """The receipt names every message of the post, so that all can be withdrawn."""
+        chat = 0
+        message_ids: list[int] = []
         for chunk in message_chunks(post):
-            receipt = await self._send(chunk, key)
+            sent_to, message_id = await self._send(chunk, key)
+            if sent_to != chat:  # a group migrated under us: its old messages are out of reach
+                chat, message_ids = sent_to, []
+            message_ids.append(message_id)
         self.delivery.stats.sent += 1
-        return Receipt(receipt)
+        return Receipt(chat_receipt(chat, message_ids))
 
-    async def _send(self, text: str, key: str) -> str:
+    async def _send(self, text: str, key: str) -> tuple[int, int]:
         d = self.delivery
         departed = await d.pacer.acquire(self.chat)
         chat_id = int(self.chat) if self.chat.lstrip("-").isdigit() else self.chat
@@ -133,7 +139,7 @@ class ChatTarget:
             raise d.doubt(self.chat, error) from error
         except TelegramError as error:  # 401 (token revoked) and the like: worth another try
             raise RetryableError(f"{type(error).__name__}: {error.message}") from error
-        return f"{chat}:{message_id}"
+        return chat, message_id
 
 
 class BroadcastTarget:

@@ -15,10 +15,12 @@ from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
+from bot import texts
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
 from bot.connectors.telegram.connector import TelegramConnector, token_of
 from bot.connectors.telegram.delivery import TelegramDelivery, message_chunks
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, TelegramLimits
+from bot.connectors.telegram.withdraw import delete_messages
 from bot.conversation import Reply
 from bot.conversation.connector import Connector, Health, Parts, Preview
 from bot.outbox.post import Post
@@ -94,6 +96,16 @@ class TelegramPlatform:
     async def resolve(self, handle: str) -> str | None:
         """Telegram identities are configured by numeric user id already."""
         return handle if handle.isdecimal() else None
+
+    async def withdraw(self, target: str, receipt: str, published_at: dt.datetime) -> str:
+        """A chat item's messages (`telegram:<chat>`). The fan-out item `telegram` sent
+        nothing itself: the caller withdraws its chat items, each with its receipt."""
+        if target == self.name:
+            return texts.WITHDRAWN_PER_CHAT
+        if not target.startswith(f"{self.name}:"):
+            raise ValueError(f"{target} is not a target of {self.name}")
+        d = self.delivery
+        return await delete_messages(d.bot, d.pacer, receipt, d.clock.now() - published_at)
 
     async def send(self, conversation: str, reply: Reply) -> None:
         chat: int | str = int(conversation) if conversation.lstrip("-").isdigit() else conversation
