@@ -14,17 +14,19 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.broadcasts.plan import Delivery, Plan, from_json, same_post, to_json
-from bot.broadcasts.preview import describe, preview_hash
+from bot.broadcasts.plan import Plan, from_json, same_post, to_json
+from bot.broadcasts.preview import body, fingerprint, framed, preview_hash
+from bot.broadcasts.withdraw import Withdrawals
 from bot.clock import Clock, parse_moment
 from bot.conversation import ConversationService, Incoming, Reply
 from bot.conversation.commands import Command
-from bot.conversation.connector import Connector, Preview
+from bot.conversation.connector import Connector
 from bot.conversation.identity import ORGANISER
-from bot.french import typography
+from bot.french import long_datetime, typography
 from bot.outbox.post import Post
 from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox
+from bot.paris import PARIS
 from bot.store.broadcasts import Broadcast, BroadcastRecords, BroadcastState
 from bot.waiting import Sleep
 
@@ -65,12 +67,14 @@ class OrganiserCommands:
         self._timers: set[asyncio.Task[None]] = set()
         # Told of each confirmed palmarès (edition, laureates YAML, broadcast number).
         self.on_palmares: Callable[[int, str, int], Awaitable[None]] = _nothing
+        self.withdrawals = Withdrawals(outbox, self.records, self.connectors)
         for name, description, run in (
             ("diffuser", "Diffuser un message : /diffuser [cible] texte", self._broadcast),
             ("programmer", "Programmer : /programmer AAAA-MM-JJ HH:MM texte", self._schedule),
             ("apercu", "Revoir l’aperçu en attente", self._show),
             ("confirmer", "Confirmer la diffusion en attente", self._confirm),
             ("annuler", "Annuler la diffusion en attente", self._cancel),
+            ("retirer", "Retirer une diffusion : /retirer n°", self._withdraw),
             ("etat", "État des envois et des dernières diffusions", self._state),
             ("non_repondues", "Questions restées sans réponse", self._unanswered),
             ("recharger", "Relire corpus, calendrier et modèles", self._reload),
@@ -120,7 +124,7 @@ class OrganiserCommands:
         due: dt.datetime | None,
     ) -> Reply:
         """Store a draft with the hash of its preview, and answer with the preview."""
-        previews = await self._previews(plan.deliveries)
+        content, fingerprint = await self._review(plan)
         now = self.clock.now()
         targets = tuple(dict.fromkeys(d.target for d in plan.deliveries))
         draft = await self.records.draft(
@@ -130,7 +134,7 @@ class OrganiserCommands:
             post=to_json(plan),
             targets=targets,
             due_at=due,
-            preview_hash=preview_hash(previews),
+            preview_hash=fingerprint,
             now=now,
             expires_at=now + self.confirm,
         )
@@ -140,15 +144,29 @@ class OrganiserCommands:
             f"n° {draft.number} to {','.join(targets)}; hash {draft.preview_hash[:16]}",
         )
         self._expire_later(draft)
-        return self._preview_reply(draft, previews)
+        return self._preview_reply(draft, plan, content)
 
-    async def _previews(self, deliveries: Sequence[Delivery]) -> list[Preview]:
-        return [await self.connectors[d.target].preview(d.post) for d in deliveries]
+    async def _review(self, plan: Plan) -> tuple[str, str]:
+        """What the organiser is shown, and its fingerprint: what a confirmation must find
+        unchanged. A send shows each target's texts as they will appear; a withdrawal, what
+        will be cancelled and deleted."""
+        if plan.withdraws is not None:
+            summary = await self.withdrawals.summary(plan.withdraws)
+            return summary, fingerprint(summary)
+        previews = [await self.connectors[d.target].preview(d.post) for d in plan.deliveries]
+        return body(previews), preview_hash(previews)
 
-    def _preview_reply(self, draft: Broadcast, previews: Sequence[Preview]) -> Reply:
+    def _preview_reply(self, draft: Broadcast, plan: Plan, content: str) -> Reply:
         minutes = self.confirm.total_seconds() / 60
+        if plan.withdraws is not None:
+            title = f"Retrait de la diffusion n° {plan.withdraws} (n° {draft.number}) :"
+        elif draft.due_at is not None:
+            when = long_datetime(draft.due_at.astimezone(PARIS))
+            title = f"Aperçu de la diffusion n° {draft.number}, envoi le {when} (heure de Paris) :"
+        else:
+            title = f"Aperçu de la diffusion n° {draft.number}, envoi dès confirmation :"
         return Reply(
-            describe(draft.number, previews, draft.due_at, minutes),
+            framed(title, content, minutes),
             actions=(("Confirmer", f"/confirmer {draft.number}"), ("Annuler", "/annuler")),
         )
 
@@ -156,8 +174,9 @@ class OrganiserCommands:
         draft = await self._pending(incoming)
         if draft is None:
             return _say("Aucune diffusion en attente de confirmation.")
-        previews = await self._previews(from_json(draft.post).deliveries)
-        return self._preview_reply(draft, previews)
+        plan = from_json(draft.post)
+        content, _ = await self._review(plan)
+        return self._preview_reply(draft, plan, content)
 
     async def _pending(self, incoming: Incoming) -> Broadcast | None:
         """The sender's own draft, still in time (a lapsed one is marked expired here)."""
@@ -170,28 +189,20 @@ class OrganiserCommands:
     # Decisions -----------------------------------------------------------------------------
 
     async def _confirm(self, incoming: Incoming, argument: str) -> Reply:
-        organiser = str(incoming.sender)
-        draft = await self.records.pending(organiser)
-        if argument.strip().isdecimal():  # a button names its draft: never confirm another
-            named = await self.records.get(int(argument))
-            if named is None or named.organiser != organiser:
-                await self.audit(incoming, "broadcast.confirm.refused", f"n° {argument}")
-                return _say("Cette diffusion n’est pas la vôtre, ou n’existe pas.")
-            draft = named if named.state is BroadcastState.DRAFT else None
-        if draft is None:
-            return _say("Aucune diffusion en attente de confirmation.")
+        found = await self._confirmable(incoming, argument)
+        if isinstance(found, Reply):
+            return found
+        draft, plan = found
         now = self.clock.now()
-        if now >= draft.expires_at:
-            await self._expire(draft)
-            return _say(f"L’aperçu n° {draft.number} a expiré : rien n’a été envoyé.")
-        plan = from_json(draft.post)
-        if preview_hash(await self._previews(plan.deliveries)) != draft.preview_hash:
-            await self.audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
-            return _say("Le rendu a changé depuis l’aperçu : demandez /apercu et confirmez.")
         if not await self.records.decide(
             draft.number, BroadcastState.CONFIRMED, now, was=BroadcastState.DRAFT
         ):
             return _say(f"La diffusion n° {draft.number} a déjà été traitée.")
+        if plan.withdraws is not None:
+            report = await self.withdrawals.carry_out(plan.withdraws, now)
+            await self.audit(incoming, "withdraw.confirm", f"n° {plan.withdraws}: {report}")
+            title = typography(f"Retrait de la diffusion n° {plan.withdraws} :")
+            return Reply(f"{title}\n{report}")
         for delivery in plan.deliveries:
             key = delivery.keyed(draft.number)
             await self.outbox.enqueue(
@@ -205,6 +216,39 @@ class OrganiserCommands:
         )
         when = "programmée" if draft.due_at is not None else "en cours d’envoi"
         return _say(f"Diffusion n° {draft.number} confirmée, {when}. Suivi : /etat")
+
+    async def _confirmable(
+        self, incoming: Incoming, argument: str
+    ) -> tuple[Broadcast, Plan] | Reply:
+        """The sender's own draft, in time, whose preview is still what it was shown; or
+        the reply saying why not."""
+        organiser = str(incoming.sender)
+        draft = await self.records.pending(organiser)
+        if argument.strip().isdecimal():  # a button names its draft: never confirm another
+            named = await self.records.get(int(argument))
+            if named is None or named.organiser != organiser:
+                await self.audit(incoming, "broadcast.confirm.refused", f"n° {argument}")
+                return _say("Cette diffusion n’est pas la vôtre, ou n’existe pas.")
+            draft = named if named.state is BroadcastState.DRAFT else None
+        if draft is None:
+            return _say("Aucune diffusion en attente de confirmation.")
+        if self.clock.now() >= draft.expires_at:
+            await self._expire(draft)
+            return _say(f"L’aperçu n° {draft.number} a expiré : rien n’a été envoyé.")
+        plan = from_json(draft.post)
+        if (await self._review(plan))[1] != draft.preview_hash:
+            await self.audit(incoming, "broadcast.confirm.changed", f"n° {draft.number}")
+            return _say("Le rendu a changé depuis l’aperçu : demandez /apercu et confirmez.")
+        return draft, plan
+
+    async def _withdraw(self, incoming: Incoming, argument: str) -> Reply:
+        number = argument.strip().lstrip("n°").strip()
+        if not number.isdecimal():
+            return _say("Indiquez le numéro de la diffusion à retirer : /retirer 12")
+        refusal = await self.withdrawals.refusal(int(number))
+        if refusal is not None:
+            return _say(refusal)
+        return await self.draft(incoming, "withdraw", Plan((), withdraws=int(number)), None)
 
     async def _cancel(self, incoming: Incoming, _: str) -> Reply:
         draft = await self._pending(incoming)

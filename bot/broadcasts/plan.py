@@ -33,6 +33,7 @@ class Plan:
 
     deliveries: tuple[Delivery, ...]
     palmares: tuple[int, str] | None = None
+    withdraws: int | None = None  # a withdrawal: the number of the broadcast it removes
 
     def keys(self, number: int) -> list[str]:
         return list(dict.fromkeys(d.keyed(number) for d in self.deliveries))
@@ -42,7 +43,10 @@ def to_json(plan: Plan) -> str:
     deliveries = [
         {"target": d.target, "key": d.key, "post": d.post.to_json()} for d in plan.deliveries
     ]
-    return json.dumps({"deliveries": deliveries, "palmares": plan.palmares}, ensure_ascii=False)
+    return json.dumps(
+        {"deliveries": deliveries, "palmares": plan.palmares, "withdraws": plan.withdraws},
+        ensure_ascii=False,
+    )
 
 
 def from_json(text: str) -> Plan:
@@ -51,7 +55,11 @@ def from_json(text: str) -> Plan:
         Delivery(d["target"], d["key"], Post.from_json(d["post"])) for d in data["deliveries"]
     )
     palmares = data.get("palmares")
-    return Plan(deliveries, (int(palmares[0]), str(palmares[1])) if palmares else None)
+    return Plan(
+        deliveries,
+        (int(palmares[0]), str(palmares[1])) if palmares else None,
+        data.get("withdraws"),
+    )
 
 
 def same_post(post: Post, targets: Sequence[str]) -> Plan:

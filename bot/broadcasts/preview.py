@@ -36,7 +36,12 @@ def describe(
         if due is not None
         else "dès confirmation"
     )
-    lines = [typography(f"Aperçu de la diffusion n° {number}, envoi {when} :")]
+    return framed(f"Aperçu de la diffusion n° {number}, envoi {when} :", body(previews), minutes)
+
+
+def body(previews: Sequence[Preview]) -> str:
+    """Per target: recipients, then each text as it will appear."""
+    lines: list[str] = []
     for preview in previews:
         count = len(preview.texts)
         unit = "message" if preview.target.startswith("telegram") else "statut"
@@ -46,6 +51,14 @@ def describe(
         for index, text in enumerate(preview.texts, 1):
             prefix = f"[{index}/{count}] " if count > 1 else ""
             lines.append(f"{prefix}{text}")
-    closing = f"Envoyez /confirmer dans les {minutes:g} minutes pour l’envoyer, ou /annuler."
-    lines.append("\n" + typography(closing))
     return "\n".join(lines)
+
+
+def framed(title: str, content: str, minutes: float) -> str:
+    """A title, the content, and how to confirm or cancel."""
+    closing = f"Envoyez /confirmer dans les {minutes:g} minutes pour confirmer, ou /annuler."
+    return f"{typography(title)}\n{content}\n\n{typography(closing)}"
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -52,6 +52,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     choice.add_argument("--yes", action="store_true", help="confirm without asking")
     publish.set_defaults(run=cmd_laureates_publish)
 
+    withdraw = commands.add_parser(
+        "withdraw", parents=[files], help="cancel and delete a confirmed broadcast"
+    )
+    withdraw.add_argument("number", type=int, help="the broadcast's number")
+    withdraw.add_argument("--yes", action="store_true", help="confirm without asking")
+    withdraw.set_defaults(run=cmd_withdraw)
+
     audit = commands.add_parser("audit", parents=[files], help="who did what, latest first")
     audit.add_argument("--since", type=dt.date.fromisoformat, metavar="AAAA-MM-JJ")
     audit.add_argument("--limit", type=int, default=100)
@@ -120,15 +127,35 @@ def cmd_laureates_publish(args: argparse.Namespace, out: TextIO) -> int:
     return _at_the_desk(args, out, work)
 
 
+def cmd_withdraw(args: argparse.Namespace, out: TextIO) -> int:
+    async def work(desk: Desk, console: Console) -> int:
+        preview = await desk.say(f"/retirer {args.number}")
+        if "/confirmer" not in preview.text:  # nothing to withdraw: the reason is the reply
+            console.print(preview.text, markup=False)
+            return 1
+        console.print(preview.text, markup=False)
+        if not args.yes and not await _agreed():
+            await desk.say("/annuler")
+            console.print("Annulé : rien n’a été retiré.")
+            return 1
+        console.print((await desk.say("/confirmer")).text, markup=False)
+        return 0
+
+    return _at_the_desk(args, out, work)
+
+
+async def _agreed() -> bool:
+    answer = await asyncio.to_thread(input, "Confirmer ? [o/N] ")
+    return answer.strip().casefold() in ("o", "oui", "y", "yes")
+
+
 async def _confirm(desk: Desk, console: Console, preview: str, *, yes: bool) -> int:
     """Show the preview, ask (unless --yes), confirm; then follow the deliveries."""
     console.print(preview, markup=False)
-    if not yes:
-        answer = await asyncio.to_thread(input, "Confirmer l’envoi ? [o/N] ")
-        if answer.strip().casefold() not in ("o", "oui", "y", "yes"):
-            await desk.say("/annuler")
-            console.print("Annulé : rien n’a été envoyé.")
-            return 1
+    if not yes and not await _agreed():
+        await desk.say("/annuler")
+        console.print("Annulé : rien n’a été envoyé.")
+        return 1
     confirmed = await desk.say("/confirmer")
     console.print(confirmed.text, markup=False)
     if "confirmée" not in confirmed.text:

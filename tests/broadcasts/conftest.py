@@ -18,7 +18,8 @@ from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
 from bot.outbox.post import Post
 from bot.outbox.queue import Outbox
-from bot.outbox.target import Target
+from bot.outbox.target import RateLimit, Receipt, Target
+from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
 from tests.manual_clock import ManualClock
 from tests.storage import database_url, store
@@ -29,6 +30,20 @@ ALICE = Identity("chat", "1")  # organiser
 BRUNO = Identity("chat", "2")  # organiser too
 ZOE = Identity("chat", "9")  # a contact
 CAROLE = Identity("telegram", "5")  # organiser, on a platform the bot can write to
+
+
+@dataclass
+class Published:
+    """The platform's outbox target: every post is accepted, its receipt says which."""
+
+    name: str
+    idempotent: bool = True
+    limits: tuple[RateLimit, ...] = ()
+    count: int = 0
+
+    async def publish(self, post: Post, key: str) -> Receipt:
+        self.count += 1
+        return Receipt(f"{self.name}#{self.count}")
 
 
 @dataclass
@@ -44,7 +59,7 @@ class ChatPlatform:
     health: Health = Health.UP
 
     def targets(self) -> Sequence[Target]:
-        return []
+        return [Published(self.name)]
 
     async def preview(self, post: Post) -> Preview:
         text = post.text
@@ -86,6 +101,11 @@ class Desk:
         )
         assert reply is not None
         return reply.text
+
+    async def delivered(self) -> None:
+        """What the running bot's worker would do: publish everything due now."""
+        targets = [t for p in self.platforms.values() for t in p.targets()]
+        await DeliveryWorker(self.outbox, targets, self.clock).drain()
 
     async def queued(self) -> list[tuple[str, str, str]]:
         return sorted((i.key, i.target, i.post.text) for i in await self.outbox.items())

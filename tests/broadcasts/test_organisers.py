@@ -110,3 +110,30 @@ async def test_organisers_see_their_commands_in_help(desk: Desk) -> None:
 async def test_with_no_platform_there_is_nowhere_to_broadcast(desk: Desk) -> None:
     desk.commands.connectors.clear()
     assert "Aucune plateforme n’est configurée" in await desk.says(ALICE, "/diffuser Bonjour")
+
+
+async def test_withdraw_deletes_what_was_published_and_cancels_what_waits(
+    desk: Desk, store: Store
+) -> None:
+    await desk.says(ALICE, "/diffuser Bonjour")
+    await desk.says(ALICE, "/confirmer")
+    await desk.delivered()
+    await desk.says(ALICE, "/programmer 2027-03-01 09:00 Demain !")
+    await desk.says(ALICE, "/confirmer")
+    preview = await desk.says(ALICE, "/retirer 1")
+    assert "Retrait de la diffusion n° 1" in preview
+    assert "telegram : 1 publiés, supprimés si possible" in preview
+    assert desk.platforms["telegram"].withdrawn == []  # nothing before the confirmation
+    done = await desk.says(ALICE, "/confirmer")
+    assert "— telegram : 1 supprimé" in done
+    assert desk.platforms["telegram"].withdrawn == [("telegram", "telegram#1")]
+    assert desk.platforms["mastodon:main"].withdrawn == [("mastodon:main", "mastodon:main#1")]
+    assert "déjà été retirée" in await desk.says(ALICE, "/retirer 1")
+    await desk.says(ALICE, "/retirer 2")  # scheduled for 2027: still waiting, cancelled
+    assert "2 annulé" not in await desk.says(ALICE, "/confirmer")
+    assert {i.state.value for i in await desk.outbox.items(key="broadcast:2")} == {"cancelled"}
+    assert "pas de diffusion n° 99" in await desk.says(ALICE, "/retirer 99")
+    await desk.says(ALICE, "/diffuser Brouillon")
+    await desk.says(ALICE, "/annuler")
+    assert "jamais été confirmée" in await desk.says(ALICE, "/retirer 5")
+    assert ("chat:1", "withdraw.confirm") in await audit_actions(store)

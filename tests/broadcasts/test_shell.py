@@ -66,6 +66,10 @@ async def test_broadcast_publish_and_audit_from_the_shell(
         )
         assert code == 0, out
         assert "Palmarès 2025" in out
+        code, out = await _in_thread("withdraw", "1", "--yes")
+        assert code == 0, out
+        assert "Retrait de la diffusion n° 1" in out
+        assert "— telegram : 1 annulé" in out  # no bot ran: it was still waiting
         code, out = await _in_thread("audit", "--json")
         actions = [json.loads(line) for line in out.splitlines()]
         me = f"console:{getpass.getuser()}"
@@ -74,6 +78,8 @@ async def test_broadcast_publish_and_audit_from_the_shell(
             (me, "broadcast.confirm"),
             (me, "laureates.preview"),
             (me, "broadcast.cancel"),  # a dry run previews, then withdraws the draft
+            (me, "withdraw.preview"),
+            (me, "withdraw.confirm"),
         ]
         assert not fake.method_calls("sendMessage")  # the shell itself never sends
     finally:
@@ -81,8 +87,8 @@ async def test_broadcast_publish_and_audit_from_the_shell(
     store = await Store.open(f"sqlite+aiosqlite:///{shell / 'tnl-bot.sqlite3'}")
     try:
         items = await Outbox(store).items()
-        assert [(i.key, i.target, i.post.text) for i in items] == [
-            ("broadcast:1", "telegram", "Bonjour à tous !")
+        assert [(i.key, i.target, i.post.text, i.state.value) for i in items] == [
+            ("broadcast:1", "telegram", "Bonjour à tous !", "cancelled")
         ]
     finally:
         await store.close()
