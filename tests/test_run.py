@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import os
 import re
 import shutil
@@ -49,6 +50,7 @@ PARTNER_TOKEN = "partner-token-revoque-ne-jamais-afficher-9876543210"
 WEBHOOK_SECRET = "webhook-secret-ne-jamais-afficher-0123"
 ASKER, SUBSCRIBER, LATER_ASKER, ORGANISER = 1001, 1002, 1003, 1005
 BROADCAST = "Réunion des collectivités lauréates le 3 juin à Lyon."
+LAUREATES = Path(__file__).parent / "data" / "laureates" / "palmares-2025-40-cp1252.csv"
 QUESTION = "Qui peut candidater ?"
 LATER_QUESTION = "Comment contacter l’équipe du label ?"  # its theme file is the one broken
 BROKEN_THEME = "contact.yaml"
@@ -265,8 +267,43 @@ async def organiser_broadcasts(scene: Scene) -> None:
         assert posted in telegram.texts(ORGANISER)[0]
 
 
+async def organiser_publishes_laureates(scene: Scene) -> None:
+    """5. The organiser sends a 40-laureate spreadsheet export (Windows-1252, semicolons) as a
+    Telegram document: a preview, then /confirmer publishes a 41-status thread on Mastodon
+    (summary, then each laureate in file order) and the digest to the channel and the
+    subscriber, each once."""
+    telegram, mastodon, bot = scene.telegram, scene.mastodon, scene.bot
+    palmares = LAUREATES.read_bytes()
+    telegram.send_document(ORGANISER, "palmares.csv", palmares, caption="/laureats 2025")
+    await bot.until("the palmarès preview", lambda: len(telegram.sent[ORGANISER]) == 3)
+    assert "Aperçu de la diffusion n° 2" in telegram.texts(ORGANISER)[2]
+    telegram.say(ORGANISER, "/confirmer")
+    tnl = scene.accounts["tnl"]
+
+    def thread() -> list[Json]:
+        summary = [p for p in statuses_posted(mastodon, tnl) if "Palmarès 2025" in p["content"]]
+        chain = summary[:1]
+        while chain and (next_ := replies_to(mastodon, chain[-1])):
+            chain.append(next_[0])
+        return chain
+
+    await bot.until(
+        "the palmarès everywhere",
+        lambda: (
+            len(thread()) == 41
+            and any(t.startswith("Palmarès 2025") for t in telegram.texts(CHANNEL))
+            and any(t.startswith("Palmarès 2025") for t in telegram.texts(SUBSCRIBER))
+        ),
+    )
+    names = [row.split(";")[0] for row in palmares.decode("cp1252").splitlines()[1:]]
+    statuses = [html.unescape(status["content"]) for status in thread()[1:]]
+    assert [name in status for name, status in zip(names, statuses, strict=True)] == [True] * 40
+    assert sum(t.startswith("Palmarès 2025") for t in telegram.texts(CHANNEL)) == 1
+    assert sum(t.startswith("Palmarès 2025") for t in telegram.texts(SUBSCRIBER)) == 1
+
+
 async def keeps_answering_after_a_broken_reload(scene: Scene, corpus: Path) -> None:
-    """5. SIGHUP with a broken corpus: `file:line:` in the log, the last valid corpus answers
+    """6. SIGHUP with a broken corpus: `file:line:` in the log, the last valid corpus answers
     (even the questions of the broken file)."""
     bot, telegram = scene.bot, scene.telegram
     problem = break_theme(corpus / BROKEN_THEME)
@@ -279,7 +316,7 @@ async def keeps_answering_after_a_broken_reload(scene: Scene, corpus: Path) -> N
 
 
 async def stops_on_sigterm(bot: Bot) -> None:
-    """6. SIGTERM: exit 0 within seconds, pid file removed."""
+    """7. SIGTERM: exit 0 within seconds, pid file removed."""
     bot.process.send_signal(signal.SIGTERM)
     try:
         code = await asyncio.wait_for(bot.process.wait(), STOP_WITHIN)
@@ -292,16 +329,17 @@ async def stops_on_sigterm(bot: Bot) -> None:
 def published_once(scene: Scene) -> None:
     """Exactly one announcement and one broadcast per platform, the reload included."""
     announcement = scene.texts["announcement"]
-    assert scene.telegram.texts(CHANNEL) == [announcement, BROADCAST]
+    (digest,) = [t for t in scene.telegram.texts(CHANNEL) if t.startswith("Palmarès 2025")]
+    assert scene.telegram.texts(CHANNEL) == [announcement, BROADCAST, digest]
     channel_sends = [
         c
         for c in scene.telegram.method_calls("sendMessage")
         if c.params.get("chat_id") == CHANNEL and c.status == 200
     ]
-    assert len(channel_sends) == 2
+    assert len(channel_sends) == 3
     assert scene.telegram.texts(SUBSCRIBER).count(BROADCAST) == 1
     posted = statuses_posted(scene.mastodon, scene.accounts["tnl"])
-    assert [p["visibility"] for p in posted] == ["public", "public"]
+    assert [p["visibility"] for p in posted] == ["public"] * 3  # announcement, broadcast, palmarès
     for text in (announcement, BROADCAST):
         creations = [
             c
@@ -350,11 +388,12 @@ async def test_run_announces_answers_reloads_and_stops_cleanly(tmp_path: Path) -
             await answers_questions(scene, question)
             await subscribes(scene)
             await organiser_broadcasts(scene)
+            await organiser_publishes_laureates(scene)
             await keeps_answering_after_a_broken_reload(scene, tmp_path / "corpus")
             await stops_on_sigterm(bot)
         published_once(scene)
 
-    # 7. Secrets are never printed, not even in the partner account's 401; no traceback.
+    # 8. Secrets are never printed, not even in the partner account's 401; no traceback.
     log = bot.log()
     assert "401" in log, log
     for secret in (telegram.token, telegram.token.partition(":")[2], MASTODON_TOKEN):
