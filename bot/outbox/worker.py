@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Observer = Callable[[Outcome], None]  # told of every recorded outcome
 OUTBOX_BACKOFF = Backoff(base=5.0, factor=2.0, ceiling=3600.0)
 STORE_BACKOFF = Backoff(base=1.0, factor=2.0, ceiling=30.0)  # a sick store: try again soon
+MAINTENANCE = dt.timedelta(minutes=10)  # fresh planner statistics, a short WAL (SQLite)
 
 
 class DeliveryWorker:
@@ -86,6 +87,7 @@ class DeliveryWorker:
         self._unreleased: dict[int, dt.datetime] = {}  # claimed, not sent, not yet given back
         self._stop: asyncio.Event | None = None  # set by `run`: a pass stops between two sends
         self._recovered = False
+        self._maintained: dt.datetime | None = None
         self._reported: str | None = None  # the failure logged, until a write goes through
         self._wake = asyncio.Event()
         for target in targets:
@@ -216,10 +218,19 @@ class DeliveryWorker:
             if self.store_failing or self._stopping():
                 return None
             wait = await self.seconds_to_next()
+            await self._maintain()
         except UNAVAILABLE as error:
             self._store_failed(error)
             return None
         return self.poll if wait is None else min(wait, self.poll)
+
+    async def _maintain(self) -> None:
+        """When idle, every `MAINTENANCE`: the store's upkeep, so a backlog that grew and
+        drained leaves neither stale statistics nor a long WAL behind."""
+        now = self.clock.now()
+        if self._maintained is None or now - self._maintained >= MAINTENANCE:
+            self._maintained = now
+            await self.outbox.store.maintain()
 
     async def _heal(self) -> None:
         """Try the store again: record what was kept, give back what was claimed and not sent.
