@@ -23,7 +23,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     actions = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="items, newest last")
     listing.add_argument("--state", choices=STATES, help="only items in this state")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--limit", type=int, default=50, help="items per page (default 50)")
+    listing.add_argument(
+        "--page", type=int, default=1, help="1: the newest items, 2: the ones before… (default 1)"
+    )
     listing.add_argument(
         "--keys", type=int, default=20, help="progress of the latest keys (default 20)"
     )
@@ -59,24 +62,26 @@ def _with_outbox(args: argparse.Namespace, work: Callable[..., Awaitable[int]]) 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from bot.display import visible
     from bot.outbox.queue import Outbox
 
     async def work(store: Store, outbox: Outbox) -> int:
         state = State(args.state) if args.state else None
-        items = (await outbox.items(state))[-args.limit :]
-        table = Table(title="Outbox")
+        items = await outbox.items(state, max(args.limit, 1), latest=max(args.page, 1))
+        table = Table(title=f"Outbox, page {args.page} (newest last)")
         for column in ("id", "key", "target", "state", "attempts", "due (UTC)", "reason / receipt"):
             table.add_column(column)
         for item in items:
             table.add_row(
                 str(item.id),
-                item.key,
-                item.target,
+                Text(visible(item.key)),
+                Text(visible(item.target)),
                 item.state.value,
                 str(item.attempts),
                 f"{item.due_at:%Y-%m-%d %H:%M}",
-                item.receipt or item.reason or "",
+                Text(visible(item.receipt or item.reason or "")),  # errors quote platforms
             )
         counts = await outbox.counts()
         console = Console(file=out, highlight=False, width=120)
@@ -92,7 +97,9 @@ async def broadcasts(store: Store, keys: int) -> Table:
     """Per key (one announcement or broadcast), and per target family (`telegram:*` sums every
     chat): sent / pending / failed / in doubt (sends that may have arrived twice)."""
     from rich.table import Table
+    from rich.text import Text
 
+    from bot.display import visible
     from bot.outbox.progress import progress
 
     table = Table(title="Progress per key")
@@ -100,8 +107,8 @@ async def broadcasts(store: Store, keys: int) -> Table:
         table.add_column(column, justify="left" if column in ("key", "targets") else "right")
     for line in await progress(store, keys):
         table.add_row(
-            line.key,
-            line.targets,
+            Text(visible(line.key)),
+            Text(visible(line.targets)),
             *(str(n) for n in (line.counts[State.SENT], line.pending)),
             *(str(line.counts[state]) for state in (State.FAILED, State.CANCELLED)),
             str(line.in_doubt),

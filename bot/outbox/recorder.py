@@ -7,10 +7,13 @@ For the others every send that is done but not yet committed becomes a duplicate
 dies, so that window is kept small and bounded:
 
 - at most `unrecorded_limit` sends to non-idempotent targets are started and not yet committed
-  at any moment (a permit is taken before the send and given back after the commit), which
+  at any moment (a permit is taken before the send and given back only after the commit), which
   bounds the duplicates a SIGKILL can cause;
 - a buffered outcome of such a target is committed within `flush_interval` seconds (real time:
-  it is I/O batching, not domain time), or at once when the permits run out.
+  it is I/O batching, not domain time), or at once when the permits run out;
+- when a commit fails (disk full, read-only file, server gone) the outcomes stay buffered, their
+  permits stay taken and `failure` says why: from then on `reserve` refuses every send, so the
+  bound holds whatever the store does. The worker retries `flush` until the store accepts it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from collections.abc import Callable
 
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
+
+
+class RecordingStopped(Exception):
+    """The store refused the last commit: no send may start until it accepts one again."""
 
 
 class Recorder:
@@ -39,26 +46,40 @@ class Recorder:
         self.batch = batch
         self.flush_interval = flush_interval
         self.unrecorded_limit = unrecorded_limit
-        self._permits = asyncio.Semaphore(unrecorded_limit)
+        self.failure: Exception | None = None  # why the last commit failed; None once one works
+        self.unrecorded = 0  # permits taken: sends started and not committed
+        self._room = asyncio.Event()  # a permit came back, or a commit failed
         self._buffer: list[tuple[Outcome, bool]] = []  # (outcome, holds a permit)
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._flushes: set[asyncio.Task[bool]] = set()
 
     async def reserve(self, idempotent: bool) -> bool:
         """Before a send: wait for room in the window (non-idempotent targets only). Returns
-        whether a permit was taken; hand it to `add`, or to `cancel` if nothing was sent."""
-        if idempotent:
-            return False
-        if self._permits.locked():
+        whether a permit was taken; hand it to `add`, or to `cancel` if nothing was sent.
+        Raises `RecordingStopped` while the store refuses commits, for every target."""
+        while True:
+            if self.failure is not None:
+                raise RecordingStopped(f"{type(self.failure).__name__}: {self.failure}")
+            if idempotent:
+                return False
+            if self.unrecorded < self.unrecorded_limit:
+                self.unrecorded += 1
+                return True
             self._flush_soon()  # everybody waits for a commit: do it now, not at the timer
-        await self._permits.acquire()
-        return True
+            self._room.clear()
+            await self._room.wait()
+
+    @property
+    def buffered(self) -> int:
+        """Outcomes waiting for a commit."""
+        return len(self._buffer)
 
     def cancel(self, permit: bool) -> None:
         """Nothing was sent after `reserve` after all."""
         if permit:
-            self._permits.release()
+            self.unrecorded -= 1
+            self._room.set()
 
     async def add(self, outcome: Outcome, permit: bool) -> None:
         self._buffer.append((outcome, permit))
@@ -68,28 +89,40 @@ class Recorder:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.flush_interval, self._flush_soon)
 
-    async def flush(self) -> None:
-        """Commit everything buffered (and wait for flushes already under way)."""
+    async def flush(self) -> bool:
+        """Commit everything buffered. False when the store refused: the outcomes stay
+        buffered, their permits taken, and `failure` is set until a later flush succeeds.
+        Never raises for the store's sake: nobody awaits the flushes started by the timer."""
         async with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
             entries, self._buffer = self._buffer, []
             if not entries:
-                return
+                return self.failure is None
             try:
                 await self.outbox.record([outcome for outcome, _ in entries])
-            finally:
-                for _, permit in entries:
-                    self.cancel(permit)
+            except BaseException as error:
+                self._buffer[:0] = entries  # still to be recorded, first
+                if not isinstance(error, Exception):
+                    raise
+                # Any error: whatever it is, these sends are not recorded, so no more may start.
+                self.failure = error
+                self._room.set()  # senders waiting for a permit learn it now
+                return False
+            self.failure = None
+            for _, permit in entries:
+                self.cancel(permit)
             for outcome, _ in entries:
                 self.observe(outcome)
+            return True
 
-    async def close(self) -> None:
-        """End of a pass: everything is committed when this returns."""
+    async def close(self) -> bool:
+        """End of a pass: everything is committed when this returns True."""
         await self.flush()
         if self._flushes:
             await asyncio.gather(*self._flushes)
+        return self.failure is None and not self._buffer
 
     def _flush_soon(self) -> None:
         self._timer = None

@@ -8,6 +8,11 @@ A pass claims what is due and allowed across all targets in one transaction (a t
 nothing due costs nothing), publishes to up to `concurrency` targets at once (each target still
 in order, one publication at a time, within its limits), and writes the outcomes in batches
 (`Recorder`: the window in which a crash can double a non-idempotent send stays bounded).
+
+When the store stops accepting writes, no send starts until it accepts them again: the worker
+says so in one log line and in `store_failure` (for the health check), keeps what it could not
+record, retries with backoff, and resumes by itself. `run` honours `stop` between two sends, not
+only between two passes: a SIGTERM in the middle of a broadcast ends it within a send.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from bot.outbox.item import OutboxItem
 from bot.outbox.limits import Limiters
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
-from bot.outbox.recorder import Recorder
+from bot.outbox.recorder import Recorder, RecordingStopped
 from bot.outbox.target import InDoubtError, PermanentError, Receipt, RetryableError, Target
+from bot.store.errors import UNAVAILABLE
 from bot.store.items import State
 from bot.waiting import Sleep, pause
 
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 
 Observer = Callable[[Outcome], None]  # told of every recorded outcome
 OUTBOX_BACKOFF = Backoff(base=5.0, factor=2.0, ceiling=3600.0)
+STORE_BACKOFF = Backoff(base=1.0, factor=2.0, ceiling=30.0)  # a sick store: try again soon
+MAINTENANCE = dt.timedelta(minutes=10)  # fresh planner statistics, a short WAL (SQLite)
 
 
 class DeliveryWorker:
@@ -51,6 +59,7 @@ class DeliveryWorker:
         concurrency: int = 4,
         unrecorded_limit: int = 8,
         flush_interval: float = 0.005,
+        store_retry: Backoff = STORE_BACKOFF,
     ) -> None:
         """`concurrency`: targets published to at once (one round trip overlaps another's).
         `unrecorded_limit` and `flush_interval`: see `Recorder` — at most that many sends to
@@ -73,6 +82,13 @@ class DeliveryWorker:
             flush_interval=flush_interval,
             unrecorded_limit=unrecorded_limit,
         )
+        self.store_retry = store_retry
+        self.store_failure: str | None = None  # why the store refuses writes; None when fine
+        self._unreleased: dict[int, dt.datetime] = {}  # claimed, not sent, not yet given back
+        self._stop: asyncio.Event | None = None  # set by `run`: a pass stops between two sends
+        self._recovered = False
+        self._maintained: dt.datetime | None = None
+        self._reported: str | None = None  # the failure logged, until a write goes through
         self._wake = asyncio.Event()
         for target in targets:
             self.add_target(target)
@@ -87,6 +103,11 @@ class DeliveryWorker:
         self.targets[target.name] = target
         return True
 
+    @property
+    def store_failing(self) -> bool:
+        """True while deliveries are held because the store refuses writes (health check)."""
+        return self.store_failure is not None
+
     def wake(self) -> None:
         """Something was enqueued in this process: look at the queue now."""
         self._wake.set()
@@ -94,6 +115,7 @@ class DeliveryWorker:
     async def recover(self) -> int:
         """Resume what a previous run left in `sending` (call once, before delivering)."""
         items = await self.outbox.recover(list(self.targets), self.clock.now())
+        self._recovered = True
         if not items:
             return 0
         # One line, not one per item: a crash in a broadcast leaves a whole claimed batch.
@@ -112,13 +134,20 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         """One pass: claim what is due and allowed now across targets, publish it, record it.
-        Returns how many items it attempted."""
+        Returns how many items it attempted (0 as well while the store refuses writes)."""
+        if self.store_failing or self._stopping():
+            return 0
         targets = self.targets
         now = self.clock.now()
         ready, take = self.rate.plan(targets, now, self.batch)
-        items = await self.outbox.claim_batch(now, ready, self.batch, take)
+        try:
+            items = await self.outbox.claim_batch(now, ready, self.batch, take)
+        except UNAVAILABLE as error:
+            self._store_failed(error)
+            return 0
         if not items:
             return 0
+        self._wrote()
         per_target: dict[str, list[OutboxItem]] = {}
         for item in items:
             per_target.setdefault(item.target, []).append(item)
@@ -131,7 +160,8 @@ class DeliveryWorker:
         try:
             counts = await asyncio.gather(*(one(n, c) for n, c in per_target.items()))
         finally:
-            await self.recorder.close()
+            if not await self.recorder.close():
+                self._store_failed(self.recorder.failure)
         return sum(counts)
 
     async def drain(self) -> None:
@@ -150,15 +180,110 @@ class DeliveryWorker:
         return min(waits, default=None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver forever (until `stop`), sleeping exactly as long as nothing can happen."""
-        await self.recover()
-        while not stop.is_set():
+        """Deliver until `stop`, sleeping exactly as long as nothing can happen. A store that
+        refuses writes holds delivery until it accepts them again; it never ends the loop.
+
+        On `stop` no item is claimed any more and no send starts; the sends under way finish
+        (or time out), are recorded, and the items claimed but not sent go back to pending."""
+        self._stop = stop
+        failures = 0
+        try:
+            while not stop.is_set():
+                if self.store_failing:
+                    failures += 1
+                    await self._pause(self.store_retry.delay(failures, self.rng), stop)
+                    if not stop.is_set():
+                        await self._heal()
+                    continue
+                failures = 0
+                wait = await self._deliver_until_idle()
+                if wait is not None:
+                    await self._pause(wait, stop)
+        finally:
+            self._stop = None
+            if self.store_failing and self.recorder.unrecorded:
+                log.error(
+                    "stopping with %d send(s) not recorded (store: %s): they may go out "
+                    "again at the next start",
+                    self.recorder.unrecorded,
+                    self.store_failure,
+                )
+
+    async def _deliver_until_idle(self) -> float | None:
+        """Passes until nothing is due; how long to sleep then (None: stop or a sick store)."""
+        try:
+            if not self._recovered:
+                await self.recover()
             await self.drain()
-            if stop.is_set():
-                break
+            if self.store_failing or self._stopping():
+                return None
             wait = await self.seconds_to_next()
-            wait = self.poll if wait is None else min(wait, self.poll)
-            await self._pause(wait, stop)
+            await self._maintain()
+        except UNAVAILABLE as error:
+            self._store_failed(error)
+            return None
+        return self.poll if wait is None else min(wait, self.poll)
+
+    async def _maintain(self) -> None:
+        """When idle, every `MAINTENANCE`: the store's upkeep, so a backlog that grew and
+        drained leaves neither stale statistics nor a long WAL behind."""
+        now = self.clock.now()
+        if self._maintained is None or now - self._maintained >= MAINTENANCE:
+            self._maintained = now
+            await self.outbox.store.maintain()
+
+    async def _heal(self) -> None:
+        """Try the store again: record what was kept, give back what was claimed and not sent.
+        When both went through, delivery may go on (the next claim tells if it really can)."""
+        wrote = bool(self.recorder.buffered or self._unreleased)
+        if not await self.recorder.flush():
+            return
+        try:
+            for due in sorted(set(self._unreleased.values())):
+                ids = [i for i, at in self._unreleased.items() if at == due]
+                await self.outbox.release(ids, due)
+                for item_id in ids:
+                    del self._unreleased[item_id]
+        except UNAVAILABLE:
+            return
+        self.store_failure = None
+        if wrote:
+            self._wrote()
+
+    def _store_failed(self, error: BaseException | None) -> None:
+        """Delivery stops; one line for the whole episode, not one per retry."""
+        self.store_failure = f"{type(error).__name__}: {error}".splitlines()[0]
+        if self._reported is not None:
+            return
+        self._reported = self.store_failure
+        log.error(
+            "store refuses writes (%s): delivery stopped with %d send(s) not recorded "
+            "(at most %d); retrying until it accepts them",
+            self.store_failure,
+            self.recorder.unrecorded,
+            self.recorder.unrecorded_limit,
+        )
+
+    def _wrote(self) -> None:
+        """A write went through: if a failure was reported, say that it is over."""
+        if self._reported is not None:
+            log.warning("store writable again: delivery resumed (was: %s)", self._reported)
+            self._reported = None
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    async def _give_back(self, items: Sequence[OutboxItem], due: dt.datetime) -> None:
+        """Claimed items not attempted: back to pending, due at `due`; kept for later when
+        the store refuses (they stay `sending` meanwhile: a crash leaves them to `recover`)."""
+        ids = [item.id for item in items]
+        if not ids:
+            return
+        try:
+            await self.outbox.release(ids, due)
+        except UNAVAILABLE as error:
+            self._store_failed(error)
+            self._unreleased.update(dict.fromkeys(ids, due))
 
     async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
         self._wake.clear()
@@ -169,13 +294,20 @@ class DeliveryWorker:
         that must be retried sends the rest back to the queue, due with it: none overtakes it."""
         attempted = 0
         for index, item in enumerate(items):
-            permit = await self.recorder.reserve(target.idempotent)
+            try:
+                permit = await self.recorder.reserve(target.idempotent)
+            except RecordingStopped:
+                permit = None
+            if permit is None or self._stopping() or self.store_failing:
+                self.recorder.cancel(bool(permit))
+                await self._give_back(items[index:], item.due_at)
+                break
             try:
                 wait = self.rate.delay(target.name, self.clock.now())
                 if wait > 0:  # a retry-after arrived in the middle of the batch
                     self.recorder.cancel(permit)
                     resume = self.clock.now() + dt.timedelta(seconds=wait)
-                    await self.outbox.release([i.id for i in items[index:]], resume)
+                    await self._give_back(items[index:], resume)
                     break
                 self.rate.record(target.name, self.clock.now())
                 outcome = await self._attempt(target, item)
@@ -185,7 +317,7 @@ class DeliveryWorker:
             await self.recorder.add(outcome, permit)
             attempted += 1
             if outcome.state == State.PENDING.value:  # to be retried: the next ones wait for it
-                await self.outbox.release([i.id for i in items[index + 1 :]], outcome.due_at)
+                await self._give_back(items[index + 1 :], outcome.due_at)
                 break
         return attempted
 

@@ -168,6 +168,7 @@ class RunningBot:
         self.outbox: Outbox | None = None
         self.runner: AnnouncementScheduler | None = None
         self.organisers: OrganiserCommands | None = None
+        self.worker: DeliveryWorker | None = None
 
     async def open(self, engine: FaqEngine) -> tuple[ConversationService, DeliveryWorker]:
         """Everything up to receiving and delivering; CannotStart on what must stop it."""
@@ -186,7 +187,7 @@ class RunningBot:
             engine, store, clock, flood=flood, observer=self.metrics.answered
         )
         self.outbox = outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
-        worker = MeasuredWorker(outbox, clock, self.metrics)
+        self.worker = worker = MeasuredWorker(outbox, clock, self.metrics)
         self.web.add_routes(routes(self))
         parts = Parts(
             settings, service, store, clock, outbox, worker, self.web.add_routes, self.environ

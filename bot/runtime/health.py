@@ -49,12 +49,15 @@ def scheduler_state(bot: RunningBot) -> dict[str, Any]:
 async def health(bot: RunningBot) -> tuple[int, dict[str, Any]]:
     connectors = {connector.name: connector.health.value for connector in bot.connectors}
     counts = await outbox_counts(bot)
-    degraded = counts is None or Health.DEGRADED.value in connectors.values()
+    worker = bot.worker
+    refusing = worker is not None and worker.store_failing  # reads answer, writes do not
+    store = "unavailable" if counts is None else "refuses writes" if refusing else "ok"
+    degraded = store != "ok" or Health.DEGRADED.value in connectors.values()
     body = {
         "status": "degraded" if degraded else "ok",
         "connectors": connectors,
         "scheduler": scheduler_state(bot),
-        "store": "unavailable" if counts is None else "ok",
+        "store": store,
         "outbox": counts or {},
     }
     return (503 if degraded else 200), body

@@ -21,14 +21,15 @@ from pathlib import Path
 from types import TracebackType
 
 from bot.config import Settings, masked_url
+from bot.store.errors import UnusableStore
 
 # SQLAlchemy's errors that mean "cannot reach or open this database" (not a bug of ours: those
 # are ProgrammingError, IntegrityError…, and keep their traceback).
 SQLALCHEMY_OPENING = {"OperationalError", "InterfaceError", "ArgumentError"}
-# The store's own errors for a store it refuses to use (corrupt, zero bytes, newer schema) go
-# here when bot.store defines them, with the message the store gives.
+# The store's own refusal of a store it will not use (corrupt, zero bytes, newer schema), said
+# with the message the store gives.
 GIVE_A_DIRECTORY = "give a directory the bot may write in"
-STORE_REFUSALS: tuple[type[Exception], ...] = ()
+STORE_REFUSALS: tuple[type[Exception], ...] = (UnusableStore,)
 
 
 def store_problem(error: BaseException, settings: Settings | None) -> str | None:

@@ -97,17 +97,28 @@ class OutboxRecords(Generic[P]):
     # Reading -------------------------------------------------------------------------------
 
     async def items(
-        self, state: State | None = None, limit: int | None = None, key: str | None = None
+        self,
+        state: State | None = None,
+        limit: int | None = None,
+        key: str | None = None,
+        *,
+        latest: int = 0,
     ) -> list[StoredItem[P]]:
-        query = select(outbox_items).order_by(outbox_items.c.id)
+        """Oldest first. `latest`: a page counted from the newest instead (`tnl-bot outbox
+        list`): skip the `latest - 1` pages after it, read only `limit` rows whatever the size."""
+        newest_first = latest > 0
+        query = select(outbox_items).order_by(
+            outbox_items.c.id.desc() if newest_first else outbox_items.c.id
+        )
         if state is not None:
             query = query.where(outbox_items.c.state == state.value)
         if key is not None:
             query = query.where(outbox_items.c.key == key)
         if limit is not None:
-            query = query.limit(limit)
+            query = query.limit(limit).offset((latest - 1) * limit if newest_first else 0)
         async with self.store.engine.connect() as connection:
-            return [self._item(row) for row in await connection.execute(query)]
+            found = [self._item(row) for row in await connection.execute(query)]
+        return found[::-1] if newest_first else found
 
     async def get(self, item_id: int) -> StoredItem[P] | None:
         return await self._one(outbox_items.c.id == item_id)

@@ -8,19 +8,20 @@ announcement decisions, audit, unanswered questions) are plain methods here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Insert
 
-from bot.store import migrate
+from bot.store import maintenance, migrate
+from bot.store.errors import UnusableStore
 from bot.store.schema import (
     announcements,
     audit_log,
@@ -74,17 +75,35 @@ class Store:
 
     @classmethod
     async def open(cls, url: str, *, revision: str = "head") -> Store:
-        """Connect and upgrade the schema in place; a SQLite file's directory is created."""
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        """Connect and upgrade the schema in place; a SQLite file's directory is created.
+
+        Raises `UnusableStore` (one line: what was found, what to do), leaving the database as
+        it is, when a SQLite file is empty or corrupt or the schema is newer than the code."""
+        path = maintenance.sqlite_path(url)
+        if path is not None:
+            maintenance.examine_file(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
-        async with engine.begin() as connection:
-            await connection.run_sync(migrate.upgrade, revision)
-        return store
+        where = str(path) if path is not None else "database"
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(maintenance.examine_schema, where)
+                await connection.run_sync(migrate.upgrade, revision)
+            await maintenance.optimize(engine)
+        except DatabaseError as error:
+            await engine.dispose()
+            if path is None:
+                raise
+            reason = str(error.orig).splitlines()[0]
+            raise UnusableStore(
+                f"store {path} cannot be read ({reason}): {maintenance.WHAT_TO_DO}"
+            ) from error
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
 
     async def ping(self) -> None:
         """Raise unless the database answers a query now (health checks)."""
@@ -92,7 +111,15 @@ class Store:
             await connection.execute(select(1))
 
     async def close(self) -> None:
+        """Checkpoint the WAL first (SQLite), so the file left behind is the whole store."""
+        with contextlib.suppress(DatabaseError):  # a sick store still closes; the WAL is
+            await maintenance.checkpoint(self.engine)  # replayed at the next open
         await self.engine.dispose()
+
+    async def maintain(self) -> None:
+        """Periodic upkeep (the worker calls it every few minutes): fresh statistics, short WAL."""
+        await maintenance.optimize(self.engine)
+        await maintenance.checkpoint(self.engine)
 
     async def revision(self) -> str | None:
         async with self.engine.connect() as connection:

@@ -88,3 +88,15 @@ def test_post_refuses_an_image_without_alt_text_and_an_empty_text() -> None:
         Post("x", image=Path("a.png"))
     with pytest.raises(ValueError, match="needs some text"):
         Post("  ")
+
+
+async def test_items_page_from_the_newest_reading_only_that_page(store: Store) -> None:
+    outbox = Outbox(store)
+    await outbox.enqueue(Post("x"), [f"chat:{n}" for n in range(7)], "k", T0)
+    pages = [[i.target for i in await outbox.items(None, 3, latest=p)] for p in (1, 2, 3, 4)]
+    assert pages == [
+        ["chat:4", "chat:5", "chat:6"],
+        ["chat:1", "chat:2", "chat:3"],
+        ["chat:0"],
+        [],
+    ]

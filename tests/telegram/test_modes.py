@@ -138,6 +138,7 @@ async def test_the_token_never_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # PTB logs the Bot API URL (token included) at DEBUG
+    caplog.set_level(logging.DEBUG, logger="telegram")  # whatever an earlier run configured
     wrong = "777:another-secret-token-xyz"
     # What `tnl-bot run` installs on its log handler: every configured secret is masked.
     caplog.handler.addFilter(Redactor([*settings_for(fake).secrets(), wrong]))

@@ -18,6 +18,7 @@ import asyncio
 import logging
 
 from bot.clock import Clock
+from bot.store.errors import UNAVAILABLE
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -93,5 +94,9 @@ class MentionCursor:
         async with self._writing:  # writes in order: the last one carries the latest position
             if self.position != self._stored:
                 position = self.position
-                await self.store.set_cursor(self.name, str(position), self.clock.now())
+                try:
+                    await self.store.set_cursor(self.name, str(position), self.clock.now())
+                except UNAVAILABLE as error:  # the store is sick: the next move writes it
+                    log.error("Mastodon cursor %s not saved: %s", self.name, error)
+                    return
                 self._stored = position
