@@ -19,9 +19,9 @@ from rich.table import Table
 # Most specific prefixes first; a module goes to the first match.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("bot.cli", "bot.__main__", "bot.outbox.cli", "bot.store.cli", "scheduler.cli")),
-    ("runtime", ("bot.runtime", "bot.service", "bot.assembly", "bot.config")),
+    ("runtime", ("bot.runtime", "bot.service", "bot.assembly")),
     ("connectors", ("bot.connectors", "bot.targets")),
-    ("application", ("bot.conversation", "bot.core", "scheduler.runner")),
+    ("application", ("bot.broadcasts", "bot.conversation", "bot.core", "scheduler.runner")),
     ("outbox", ("bot.outbox",)),
     ("store", ("bot.store",)),
     ("domain", ("bot", "scheduler")),
