@@ -163,9 +163,10 @@ async def broadcast(
     }
 
 
-async def round_trips(directory: Path, questions: int) -> list[float]:
+async def answering_bot(database: Path) -> tuple[FakeTelegram, Store, TelegramConnector]:
+    """The fake Bot API at Telegram's own limits, and a connector answering through it."""
     fake = await FakeTelegram().start()
-    store = await Store.open(f"sqlite+aiosqlite:///{directory / 'chat.sqlite3'}")
+    store = await Store.open(f"sqlite+aiosqlite:///{database}")
     settings = Settings.model_validate({"telegram_token": fake.token, "telegram_api_url": fake.url})
     clock = SystemClock()
     service = ConversationService(
@@ -174,9 +175,14 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
         clock,
         flood=FloodGuard(clock, settings.flood_messages, settings.flood_pause),
     )
-    fake.flood.enabled = False  # one user asks everything: measure the bot, not the limits
     connector = await TelegramConnector(settings, service, store, clock).start()
     await fake.wait_for(connector.ready.is_set)
+    return fake, store, connector
+
+
+async def round_trips(directory: Path, questions: int) -> list[float]:
+    fake, store, connector = await answering_bot(directory / "chat.sqlite3")
+    fake.flood.enabled = False  # one user asks everything: measure the bot, not the limits
     latencies = []
     for n in range(questions):
         chat = 10_000 + n  # a new contact each time: no per-chat pacing in the way
@@ -195,18 +201,7 @@ async def round_trips(directory: Path, questions: int) -> list[float]:
 
 async def latencies_beside(directory: Path, askers: int, flood: int) -> dict[str, float]:
     """Answer latencies (ms) of `askers` contacts while one user sends `flood` messages."""
-    fake = await FakeTelegram().start()  # Telegram's own limits, enforced
-    store = await Store.open(f"sqlite+aiosqlite:///{directory / f'flood-{flood}.sqlite3'}")
-    settings = Settings.model_validate({"telegram_token": fake.token, "telegram_api_url": fake.url})
-    clock = SystemClock()
-    service = ConversationService(
-        FaqEngine.from_files(settings.corpus_dir, settings.campaign),
-        store,
-        clock,
-        flood=FloodGuard(clock, settings.flood_messages, settings.flood_pause),
-    )
-    connector = await TelegramConnector(settings, service, store, clock).start()
-    await fake.wait_for(connector.ready.is_set)
+    fake, store, connector = await answering_bot(directory / f"flood-{flood}.sqlite3")
     for n in range(flood):
         fake.say(FLOODER, f"question {n} : qui peut candidater ?")
     latencies: list[float] = []
