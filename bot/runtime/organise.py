@@ -8,10 +8,7 @@ it does, a progress bar follows the deliveries and a table sums them up per targ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
-import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +22,8 @@ if TYPE_CHECKING:
     from bot.runtime.desk import Desk
 
 WAIT = 0.5  # seconds between two looks at the outbox while the bot delivers
+# (asyncio and the rest are imported by the commands: this module is loaded by every `tnl-bot`
+# call, `ask` included, which must start fast.)
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -145,6 +144,8 @@ def cmd_withdraw(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _agreed() -> bool:
+    import asyncio
+
     answer = await asyncio.to_thread(input, "Confirmer ? [o/N] ")
     return answer.strip().casefold() in ("o", "oui", "y", "yes")
 
@@ -166,6 +167,8 @@ async def _confirm(desk: Desk, console: Console, preview: str, *, yes: bool) -> 
 
 async def _follow(desk: Desk, console: Console, number: int) -> int:
     """A progress bar while the running bot delivers, then a table per target."""
+    import asyncio
+
     from rich.progress import Progress
     from rich.table import Table
 
@@ -212,6 +215,9 @@ def _at_the_desk(
     args: argparse.Namespace, out: TextIO, work: Callable[[Desk, Console], Awaitable[int]]
 ) -> int:
     """Run `work` at an organiser's desk opened on the configured store and platforms."""
+    import asyncio
+    import os
+
     from rich.console import Console
 
     from bot.clock import SystemClock
@@ -236,6 +242,9 @@ def _at_the_desk(
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+    import json
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
