@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.broadcasts.plan import Plan, from_json, same_post, to_json
 from bot.broadcasts.preview import body, fingerprint, framed, preview_hash
+from bot.broadcasts.status import UPCOMING, state_report
 from bot.broadcasts.withdraw import Withdrawals
 from bot.clock import Clock, parse_moment
 from bot.conversation import ConversationService, Incoming, Reply
@@ -24,7 +25,6 @@ from bot.conversation.connector import Connector
 from bot.conversation.identity import ORGANISER
 from bot.french import long_datetime, typography
 from bot.outbox.post import Post
-from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox
 from bot.paris import PARIS
 from bot.store.broadcasts import Broadcast, BroadcastRecords, BroadcastState
@@ -33,6 +33,7 @@ from bot.waiting import Sleep
 log = logging.getLogger(__name__)
 
 Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
+Upcoming = Callable[[int], Sequence[tuple[dt.datetime, str]]]  # the next n announcements
 NO_PLATFORM = (
     "Aucune plateforme n’est configurée (TNL_TELEGRAM_TOKEN, TNL_MASTODON_URL…) : "
     "il n’y a nulle part où diffuser."
@@ -50,11 +51,13 @@ class OrganiserCommands:
         confirm_minutes: float = 10.0,
         wake: Callable[[], None] = lambda: None,
         reload: Reload | None = None,
+        upcoming: Upcoming | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """`connectors`: where a broadcast can go (each by its announcement target, named like
         it). `wake`: tells the outbox worker there is something new. `reload`: re-reads the
-        data files (`/recharger`)."""
+        data files (`/recharger`). `upcoming`: the scheduler's next announcements, (due,
+        id), for `/etat` (none: no calendar is loaded)."""
         self.service = service
         self.outbox = outbox
         self.records = BroadcastRecords(outbox.store)
@@ -63,6 +66,7 @@ class OrganiserCommands:
         self.confirm = dt.timedelta(minutes=confirm_minutes)
         self.wake = wake
         self.reload = reload
+        self.upcoming = upcoming
         self.sleep = sleep
         self._timers: set[asyncio.Task[None]] = set()
         # Told of each confirmed palmarès (edition, laureates YAML, broadcast number).
@@ -302,20 +306,9 @@ class OrganiserCommands:
     # Information ---------------------------------------------------------------------------
 
     async def _state(self, incoming: Incoming, _: str) -> Reply:
-        store = self.outbox.store
-        counts = await self.outbox.counts()
-        lines = ["Envois : " + (", ".join(f"{s.value} {n}" for s, n in counts.items()) or "aucun")]
-        subscribers = len(await store.subscribers("telegram"))
-        lines.append(f"Abonnés Telegram : {subscribers}")
-        for draft in await self.records.recent():
-            keys = from_json(draft.post).keys(draft.number)
-            done = [
-                f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
-                for key in keys
-                for line in await progress(store, key=key)
-            ]
-            lines.append(f"n° {draft.number} ({draft.state.value}) : {'; '.join(done) or '—'}")
-        return _say("\n".join(lines))
+        platforms = (name.partition(":")[0] for name in self.connectors)
+        upcoming = self.upcoming(UPCOMING) if self.upcoming is not None else ()
+        return _say(await state_report(self.outbox, self.records, platforms, upcoming))
 
     async def _unanswered(self, incoming: Incoming, _: str) -> Reply:
         found = await self.outbox.store.most_unanswered(10)

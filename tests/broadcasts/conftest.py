@@ -21,6 +21,7 @@ from bot.outbox.queue import Outbox
 from bot.outbox.target import RateLimit, Receipt, Target
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
+from scheduler.plan import campaign_plan, upcoming
 from tests.manual_clock import ManualClock
 from tests.storage import database_url, store
 
@@ -131,8 +132,15 @@ async def desk(engine: FaqEngine, store: Store, now: dt.datetime) -> AsyncIterat
         await lapse.wait()
 
     outbox = Outbox(store)
+    plan = campaign_plan(engine.campaign)
     commands = OrganiserCommands(
-        service, outbox, clock, list(platforms.values()), confirm_minutes=10, sleep=expiry
+        service,
+        outbox,
+        clock,
+        list(platforms.values()),
+        confirm_minutes=10,
+        upcoming=lambda count: upcoming(plan, clock.now(), count),
+        sleep=expiry,
     )
     LaureateCommands(service, commands)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.paris import PARIS
 from bot.store.store import Store
 from tests.broadcasts.conftest import ALICE, BRUNO, CAROLE, ZOE, Desk, audit_actions
 
@@ -137,3 +138,20 @@ async def test_withdraw_deletes_what_was_published_and_cancels_what_waits(
     await desk.says(ALICE, "/annuler")
     assert "jamais été confirmée" in await desk.says(ALICE, "/retirer 5")
     assert ("chat:1", "withdraw.confirm") in await audit_actions(store)
+
+
+async def test_state_shows_the_next_announcements_and_the_subscribers(
+    desk: Desk, store: Store
+) -> None:
+    state = await desk.says(ALICE, "/etat")
+    assert "Aucune annonce programmée." in state  # the reference moment is after every edition
+    assert "Abonnés\u00a0: aucun" in state
+    desk.clock.set(dt.datetime(2025, 11, 1, 12, 0, tzinfo=PARIS))
+    await store.subscribe("telegram", "42", desk.clock.now())
+    await store.subscribe("telegram", "43", desk.clock.now())
+    state = await desk.says(ALICE, "/etat")
+    assert (
+        "Prochaines annonces programmées\u00a0:\n— 19 novembre 2025 à 9\u00a0h\u00a0: 2025:results\n"
+        in state
+    )
+    assert "Abonnés\u00a0: telegram 2" in state
