@@ -33,6 +33,9 @@ from bot.waiting import Sleep
 log = logging.getLogger(__name__)
 
 Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
+# First words that choose targets: a platform (or `mastodon:<compte>`), or a narrower audience.
+PLATFORM_WORDS = ("telegram", "mastodon")
+AUDIENCE_WORDS = ("abonnes",)
 Upcoming = Callable[[int], Sequence[tuple[dt.datetime, str]]]  # the next n announcements
 NO_PLATFORM = (
     "Aucune plateforme n’est configurée (TNL_TELEGRAM_TOKEN, TNL_MASTODON_URL…) : "
@@ -94,7 +97,7 @@ class OrganiserCommands:
         if not text:
             return _say("Ajoutez le texte à diffuser : /diffuser [cible] texte")
         if not targets:
-            return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.connectors)}.")
+            return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.audiences())}.")
         return await self.draft(incoming, "broadcast", same_post(Post(text), targets), None)
 
     async def _schedule(self, incoming: Incoming, argument: str) -> Reply:
@@ -112,13 +115,29 @@ class OrganiserCommands:
         return await self.draft(incoming, "broadcast", same_post(Post(text), targets), due)
 
     def _targets(self, argument: str) -> tuple[tuple[str, ...], str]:
-        """A first word naming a platform or an account restricts the targets."""
+        """A first word naming a platform, an account or an audience (`abonnes`) restricts
+        the targets; without one, a broadcast goes to every connector's main audience."""
         first, _, rest = argument.strip().partition(" ")
-        word = first.casefold()
-        if word in ("telegram", "mastodon") or word.startswith("mastodon:"):
-            chosen = [n for n in self.connectors if n == word or n.startswith(f"{word}:")]
-            return tuple(chosen), rest.strip()
-        return tuple(self.connectors), argument.strip()
+        word = first.casefold().replace("abonnés", "abonnes")
+        if word.partition(":")[0] not in PLATFORM_WORDS and word not in AUDIENCE_WORDS:
+            return tuple(self.connectors), argument.strip()
+        return tuple(name for name in self.audiences() if self._chosen(word, name)), rest.strip()
+
+    def _chosen(self, word: str, audience: str) -> bool:
+        """`telegram`, `mastodon` or the full name choose a connector's main audience (named
+        like it); the last word or the full name, a narrower one (`abonnes`)."""
+        if audience in self.connectors:
+            return word in (audience, audience.partition(":")[0])
+        return word in (audience, audience.rpartition(":")[2])
+
+    def audiences(self) -> dict[str, Connector]:
+        """Every announcement target organisers may choose, with its connector: each
+        connector's main audience first, then its narrower ones."""
+        return {
+            audience: connector
+            for connector in self.connectors.values()
+            for audience in connector.audiences()
+        }
 
     async def draft(
         self,
@@ -157,7 +176,8 @@ class OrganiserCommands:
         if plan.withdraws is not None:
             summary = await self.withdrawals.summary(plan.withdraws)
             return summary, fingerprint(summary)
-        previews = [await self.connectors[d.target].preview(d.post) for d in plan.deliveries]
+        audiences = self.audiences()
+        previews = [await audiences[d.target].preview(d.post, d.target) for d in plan.deliveries]
         return body(previews), preview_hash(previews)
 
     def _preview_reply(self, draft: Broadcast, plan: Plan, content: str) -> Reply:

@@ -92,9 +92,10 @@ def cmd_broadcast(args: argparse.Namespace, out: TextIO) -> int:
             if args.targets
             else tuple(desk.organisers.connectors)
         )
-        unknown = [t for t in targets if t not in desk.organisers.connectors]
+        audiences = desk.organisers.audiences()
+        unknown = [t for t in targets if t not in audiences]
         if unknown or not targets:
-            known = ", ".join(desk.organisers.connectors) or "none configured"
+            known = ", ".join(audiences) or "none configured"
             print(
                 f"tnl-bot: broadcast: unknown target(s) {unknown} (known: {known})", file=sys.stderr
             )

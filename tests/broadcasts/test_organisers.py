@@ -41,6 +41,24 @@ async def test_a_first_word_restricts_the_targets(desk: Desk) -> None:
     assert "Cible inconnue" in await desk.says(ALICE, "/diffuser mastodon:autre Bonjour")
 
 
+async def test_abonnes_chooses_the_narrower_audience_with_its_own_preview(desk: Desk) -> None:
+    everyone = await desk.says(ALICE, "/diffuser Bonjour")
+    assert "telegram (3 destinataires)" in everyone
+    assert "abonnes" not in everyone  # a narrower audience is chosen, never a default
+    await desk.says(ALICE, "/annuler")
+    preview = await desk.says(ALICE, "/diffuser abonnés Réunion des abonnés jeudi")
+    assert "telegram:abonnes (2 destinataires)" in preview
+    assert "mastodon:main" not in preview
+    assert "telegram (" not in preview
+    assert "Réunion des abonnés jeudi" in preview
+    await desk.says(ALICE, "/confirmer")
+    assert await desk.queued() == [("broadcast:2", "telegram:abonnes", "Réunion des abonnés jeudi")]
+    await desk.says(ALICE, "/diffuser telegram Bonsoir")
+    await desk.says(ALICE, "/confirmer")
+    assert ("broadcast:3", "telegram", "Bonsoir") in await desk.queued()
+    assert len(await desk.queued()) == 2
+
+
 async def test_nobody_else_confirms_and_contacts_cannot_broadcast(desk: Desk, store: Store) -> None:
     assert await desk.says(ZOE, "/diffuser Achetez !") == await desk.says(ZOE, "/inconnue")
     await desk.says(ALICE, "/diffuser Bonjour")

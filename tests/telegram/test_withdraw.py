@@ -97,8 +97,9 @@ async def test_after_48_hours_nothing_is_asked_and_telegram_would_refuse(
 async def test_the_fan_out_item_is_withdrawn_chat_by_chat(
     fake: FakeTelegram, platform: TelegramPlatform, clock: ManualClock
 ) -> None:
-    outcome = await platform.withdraw("telegram", "3 chats", clock.now())
-    assert outcome == texts.WITHDRAWN_PER_CHAT
+    for fan_out in ("telegram", "telegram:abonnes"):
+        outcome = await platform.withdraw(fan_out, "3 chats", clock.now())
+        assert outcome == texts.WITHDRAWN_PER_CHAT
     with pytest.raises(ValueError, match="not a target"):
         await platform.withdraw("mastodon:main", "1", clock.now())
     assert fake.method_calls("deleteMessage") == []
