@@ -87,8 +87,7 @@ class Withdrawals:
             return f"à réessayer ({error.reason})"
 
     async def _items(self, number: int) -> list[OutboxItem]:
-        """The broadcast's items, less the fan-outs already done (a `telegram` item that
-        became one item per chat: the chats' items are what was published)."""
+        """The broadcast's items, less the fan-outs already done (see `_fanned_out`)."""
         broadcast = await self.records.get(number)
         if broadcast is None:
             return []
