@@ -89,9 +89,12 @@ def campaign_plan(campaign: Campaign) -> list[Announcement]:
 def upcoming(
     plan: Sequence[Announcement], now: dt.datetime, count: int
 ) -> list[tuple[dt.datetime, str]]:
-    """The next `count` announcements after `now`, (due, id), soonest first: what `/etat`
-    shows organisers, so that nobody announces by hand what the calendar is about to say."""
-    return [(a.due, a.id) for a in plan if a.due > now][:count]
+    """The next `count` announcements after `now`, soonest first, each with its due time and
+    what it is in French (with its outbox key): what `/etat` shows organisers, so that nobody
+    announces by hand what the calendar is about to say."""
+    return [
+        (a.due, f"{a.label} de l’édition {a.edition.name} ({a.id})") for a in plan if a.due > now
+    ][:count]
 
 
 def _order(announcement: Announcement) -> tuple[dt.datetime, int]:

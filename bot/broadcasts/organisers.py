@@ -36,7 +36,7 @@ Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
 # First words that choose targets: a platform (or `mastodon:<compte>`), or a narrower audience.
 PLATFORM_WORDS = ("telegram", "mastodon")
 AUDIENCE_WORDS = ("abonnes",)
-Upcoming = Callable[[int], Sequence[tuple[dt.datetime, str]]]  # the next n announcements
+Upcoming = Callable[[int], Sequence[tuple[dt.datetime, str]]]  # the next n: (due, what)
 NO_PLATFORM = (
     "Aucune plateforme n’est configurée (TNL_TELEGRAM_TOKEN, TNL_MASTODON_URL…) : "
     "il n’y a nulle part où diffuser."
@@ -60,7 +60,7 @@ class OrganiserCommands:
         """`connectors`: where a broadcast can go (each by its announcement target, named like
         it). `wake`: tells the outbox worker there is something new. `reload`: re-reads the
         data files (`/recharger`). `upcoming`: the scheduler's next announcements, (due,
-        id), for `/etat` (none: no calendar is loaded)."""
+        what), for `/etat` (none: no calendar is loaded)."""
         self.service = service
         self.outbox = outbox
         self.records = BroadcastRecords(outbox.store)

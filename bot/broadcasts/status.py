@@ -13,9 +13,24 @@ from bot.french import long_datetime
 from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox
 from bot.paris import PARIS
-from bot.store.broadcasts import BroadcastRecords
+from bot.store.broadcasts import BroadcastRecords, BroadcastState
+from bot.store.items import State
 
 UPCOMING = 5  # the announcements shown: enough to see the next days, short enough to read
+SENDS = {
+    State.PENDING: "en attente",
+    State.SENDING: "en cours",
+    State.SENT: "envoyés",
+    State.FAILED: "échoués",
+    State.CANCELLED: "annulés",
+}
+BROADCASTS = {
+    BroadcastState.DRAFT: "aperçu",
+    BroadcastState.CONFIRMED: "confirmée",
+    BroadcastState.CANCELLED: "annulée",
+    BroadcastState.EXPIRED: "expirée",
+    BroadcastState.WITHDRAWN: "retirée",
+}
 
 
 async def state_report(
@@ -26,12 +41,12 @@ async def state_report(
 ) -> str:
     """The lines of `/etat` (French, before typography). `platforms`: those of the configured
     connectors; subscribers are counted for each that has any (today only Telegram offers
-    /abonner). `upcoming`: the next announcements, (due, id), soonest first."""
+    /abonner). `upcoming`: the next announcements, (due, what), soonest first."""
     store = outbox.store
     counts = await outbox.counts()
-    lines = ["Envois : " + (", ".join(f"{s.value} {n}" for s, n in counts.items()) or "aucun")]
+    lines = ["Envois : " + (", ".join(f"{SENDS[s]} {n}" for s, n in counts.items()) or "aucun")]
     lines.append("Prochaines annonces programmées :" if upcoming else "Aucune annonce programmée.")
-    lines += [f"— {long_datetime(due.astimezone(PARIS))} : {name}" for due, name in upcoming]
+    lines += [f"— {long_datetime(due.astimezone(PARIS))} : {what}" for due, what in upcoming]
     subscribed = [
         (platform, n)
         for platform in dict.fromkeys(platforms)
@@ -45,9 +60,9 @@ async def state_report(
     for draft in await records.recent():
         keys = from_json(draft.post).keys(draft.number)
         done = [
-            f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
+            f"{line.targets} " + ", ".join(f"{SENDS[s]} {n}" for s, n in line.counts.items())
             for key in keys
             for line in await progress(store, key=key)
         ]
-        lines.append(f"n° {draft.number} ({draft.state.value}) : {'; '.join(done) or '—'}")
+        lines.append(f"n° {draft.number} ({BROADCASTS[draft.state]}) : {'; '.join(done) or '—'}")
     return "\n".join(lines)

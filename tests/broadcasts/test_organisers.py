@@ -118,7 +118,7 @@ async def test_cancel_and_schedule(desk: Desk) -> None:
     (item, *_) = await desk.outbox.items()
     assert item.due_at == dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
     assert "passée" in await desk.says(ALICE, "/programmer 2020-01-01 09:00 Trop tard")
-    assert "n° 2 (confirmed)" in await desk.says(ALICE, "/etat")
+    assert "n° 2 (confirmée)" in await desk.says(ALICE, "/etat")
 
 
 async def test_organisers_see_their_commands_in_help(desk: Desk) -> None:
@@ -164,12 +164,13 @@ async def test_state_shows_the_next_announcements_and_the_subscribers(
     state = await desk.says(ALICE, "/etat")
     assert "Aucune annonce programmée." in state  # the reference moment is after every edition
     assert "Abonnés\u00a0: aucun" in state
+    assert state.startswith("Envois\u00a0: en attente 0, en cours 0, envoyés 0, échoués 0")
     desk.clock.set(dt.datetime(2025, 11, 1, 12, 0, tzinfo=PARIS))
     await store.subscribe("telegram", "42", desk.clock.now())
     await store.subscribe("telegram", "43", desk.clock.now())
     state = await desk.says(ALICE, "/etat")
     assert (
-        "Prochaines annonces programmées\u00a0:\n— 19 novembre 2025 à 9\u00a0h\u00a0: 2025:results\n"
+        "Prochaines annonces programmées\u00a0:\n— 19 novembre 2025 à 9\u00a0h\u00a0: résultats de l’édition 2025 (2025:results)\n"
         in state
     )
     assert "Abonnés\u00a0: telegram 2" in state
