@@ -33,7 +33,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "broadcast", parents=[files], help="preview, confirm and send a message (organisers)"
     )
     broadcast.add_argument("text", help="the message, as it will be published")
-    broadcast.add_argument("--targets", help="comma-separated, e.g. telegram,mastodon:main")
+    broadcast.add_argument(
+        "--targets",
+        help="comma-separated, e.g. telegram,mastodon:main (telegram:abonnes: subscribers)",
+    )
     broadcast.add_argument("--at", metavar="AAAA-MM-JJ HH:MM", help="later, Paris time")
     broadcast.add_argument("--yes", action="store_true", help="confirm without asking")
     broadcast.set_defaults(run=cmd_broadcast)
