@@ -10,6 +10,7 @@ and reload; an announcement's id (edition + kind) is what makes it happen only o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.paris import PARIS
@@ -83,6 +84,17 @@ def edition_plan(edition: Edition) -> list[Announcement]:
 def campaign_plan(campaign: Campaign) -> list[Announcement]:
     """Every announcement of every edition, in the order they are due."""
     return sorted((a for edition in campaign.editions for a in edition_plan(edition)), key=_order)
+
+
+def upcoming(
+    plan: Sequence[Announcement], now: dt.datetime, count: int
+) -> list[tuple[dt.datetime, str]]:
+    """The next `count` announcements after `now`, soonest first, each with its due time and
+    what it is in French (with its outbox key): what `/etat` shows organisers, so that nobody
+    announces by hand what the calendar is about to say."""
+    return [
+        (a.due, f"{a.label} de l’édition {a.edition.name} ({a.id})") for a in plan if a.due > now
+    ][:count]
 
 
 def _order(announcement: Announcement) -> tuple[dt.datetime, int]:

@@ -23,7 +23,7 @@ from bot.outbox import Post
 from bot.outbox.queue import Outbox
 from bot.store.store import Store
 from scheduler.campaign import load_campaign
-from scheduler.plan import Announcement, campaign_plan
+from scheduler.plan import Announcement, campaign_plan, upcoming
 from scheduler.templates import Templates, load_templates, render_problems
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,10 @@ class Planner:
         self.plan, self.templates = plan, templates
         log.info("plan loaded: %d announcements", len(plan))
         return True
+
+    def upcoming(self, count: int) -> list[tuple[dt.datetime, str]]:
+        """The next `count` announcements of the plan in force (`/etat`)."""
+        return upcoming(self.plan, self.clock.now(), count)
 
     async def tick(self) -> dt.datetime | None:
         """Act on everything due now; return when the next announcement is due (None: never)."""

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.broadcasts.plan import Plan, from_json, same_post, to_json
 from bot.broadcasts.preview import body, fingerprint, framed, preview_hash
+from bot.broadcasts.status import UPCOMING, state_report
 from bot.broadcasts.withdraw import Withdrawals
 from bot.clock import Clock, parse_moment
 from bot.conversation import ConversationService, Incoming, Reply
@@ -24,7 +25,6 @@ from bot.conversation.connector import Connector
 from bot.conversation.identity import ORGANISER
 from bot.french import long_datetime, typography
 from bot.outbox.post import Post
-from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox
 from bot.paris import PARIS
 from bot.store.broadcasts import Broadcast, BroadcastRecords, BroadcastState
@@ -33,6 +33,10 @@ from bot.waiting import Sleep
 log = logging.getLogger(__name__)
 
 Reload = Callable[[], Awaitable[list[str]]]  # problems found (none: reloaded)
+# First words that choose targets: a platform (or `mastodon:<compte>`), or a narrower audience.
+PLATFORM_WORDS = ("telegram", "mastodon")
+AUDIENCE_WORDS = ("abonnes",)
+Upcoming = Callable[[int], Sequence[tuple[dt.datetime, str]]]  # the next n: (due, what)
 NO_PLATFORM = (
     "Aucune plateforme n’est configurée (TNL_TELEGRAM_TOKEN, TNL_MASTODON_URL…) : "
     "il n’y a nulle part où diffuser."
@@ -50,11 +54,13 @@ class OrganiserCommands:
         confirm_minutes: float = 10.0,
         wake: Callable[[], None] = lambda: None,
         reload: Reload | None = None,
+        upcoming: Upcoming | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """`connectors`: where a broadcast can go (each by its announcement target, named like
         it). `wake`: tells the outbox worker there is something new. `reload`: re-reads the
-        data files (`/recharger`)."""
+        data files (`/recharger`). `upcoming`: the scheduler's next announcements, (due,
+        what), for `/etat` (none: no calendar is loaded)."""
         self.service = service
         self.outbox = outbox
         self.records = BroadcastRecords(outbox.store)
@@ -63,6 +69,7 @@ class OrganiserCommands:
         self.confirm = dt.timedelta(minutes=confirm_minutes)
         self.wake = wake
         self.reload = reload
+        self.upcoming = upcoming
         self.sleep = sleep
         self._timers: set[asyncio.Task[None]] = set()
         # Told of each confirmed palmarès (edition, laureates YAML, broadcast number).
@@ -90,7 +97,7 @@ class OrganiserCommands:
         if not text:
             return _say("Ajoutez le texte à diffuser : /diffuser [cible] texte")
         if not targets:
-            return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.connectors)}.")
+            return _say(f"Cible inconnue. Cibles possibles : {', '.join(self.audiences())}.")
         return await self.draft(incoming, "broadcast", same_post(Post(text), targets), None)
 
     async def _schedule(self, incoming: Incoming, argument: str) -> Reply:
@@ -108,13 +115,29 @@ class OrganiserCommands:
         return await self.draft(incoming, "broadcast", same_post(Post(text), targets), due)
 
     def _targets(self, argument: str) -> tuple[tuple[str, ...], str]:
-        """A first word naming a platform or an account restricts the targets."""
+        """A first word naming a platform, an account or an audience (`abonnes`) restricts
+        the targets; without one, a broadcast goes to every connector's main audience."""
         first, _, rest = argument.strip().partition(" ")
-        word = first.casefold()
-        if word in ("telegram", "mastodon") or word.startswith("mastodon:"):
-            chosen = [n for n in self.connectors if n == word or n.startswith(f"{word}:")]
-            return tuple(chosen), rest.strip()
-        return tuple(self.connectors), argument.strip()
+        word = first.casefold().replace("abonnés", "abonnes")
+        if word.partition(":")[0] not in PLATFORM_WORDS and word not in AUDIENCE_WORDS:
+            return tuple(self.connectors), argument.strip()
+        return tuple(name for name in self.audiences() if self._chosen(word, name)), rest.strip()
+
+    def _chosen(self, word: str, audience: str) -> bool:
+        """`telegram`, `mastodon` or the full name choose a connector's main audience (named
+        like it); the last word or the full name, a narrower one (`abonnes`)."""
+        if audience in self.connectors:
+            return word in (audience, audience.partition(":")[0])
+        return word in (audience, audience.rpartition(":")[2])
+
+    def audiences(self) -> dict[str, Connector]:
+        """Every announcement target organisers may choose, with its connector: each
+        connector's main audience first, then its narrower ones."""
+        return {
+            audience: connector
+            for connector in self.connectors.values()
+            for audience in connector.audiences()
+        }
 
     async def draft(
         self,
@@ -153,7 +176,8 @@ class OrganiserCommands:
         if plan.withdraws is not None:
             summary = await self.withdrawals.summary(plan.withdraws)
             return summary, fingerprint(summary)
-        previews = [await self.connectors[d.target].preview(d.post) for d in plan.deliveries]
+        audiences = self.audiences()
+        previews = [await audiences[d.target].preview(d.post, d.target) for d in plan.deliveries]
         return body(previews), preview_hash(previews)
 
     def _preview_reply(self, draft: Broadcast, plan: Plan, content: str) -> Reply:
@@ -302,20 +326,9 @@ class OrganiserCommands:
     # Information ---------------------------------------------------------------------------
 
     async def _state(self, incoming: Incoming, _: str) -> Reply:
-        store = self.outbox.store
-        counts = await self.outbox.counts()
-        lines = ["Envois : " + (", ".join(f"{s.value} {n}" for s, n in counts.items()) or "aucun")]
-        subscribers = len(await store.subscribers("telegram"))
-        lines.append(f"Abonnés Telegram : {subscribers}")
-        for draft in await self.records.recent():
-            keys = from_json(draft.post).keys(draft.number)
-            done = [
-                f"{line.targets} " + ", ".join(f"{s.value} {n}" for s, n in line.counts.items())
-                for key in keys
-                for line in await progress(store, key=key)
-            ]
-            lines.append(f"n° {draft.number} ({draft.state.value}) : {'; '.join(done) or '—'}")
-        return _say("\n".join(lines))
+        platforms = (name.partition(":")[0] for name in self.connectors)
+        upcoming = self.upcoming(UPCOMING) if self.upcoming is not None else ()
+        return _say(await state_report(self.outbox, self.records, platforms, upcoming))
 
     async def _unanswered(self, incoming: Incoming, _: str) -> Reply:
         found = await self.outbox.store.most_unanswered(10)

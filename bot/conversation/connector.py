@@ -2,8 +2,9 @@
 
 A connector translates between one platform (or one account of it) and the conversation service:
 it receives the platform's messages and hands them to the service, sends the replies back,
-provides the outbox targets through which announcements and broadcasts reach that platform, and
-says how it is doing. Adding a platform (Matrix, a web chat) is writing one of these and one
+provides the outbox targets through which announcements and broadcasts reach that platform (its
+audiences, each with its own preview, are those organisers may choose among), and says how it is
+doing. Adding a platform (Matrix, a web chat) is writing one of these and one
 line in the runtime's registry; nothing else learns of it.
 """
 
@@ -63,9 +64,18 @@ class Connector(Protocol):
         the connector's to retry, it never blocks or ends the rest of the bot."""
         ...
 
-    async def preview(self, post: Post) -> Preview:
-        """How `post` would appear if published through this connector's announcement target
-        (the target named like the connector), computed as publishing computes it."""
+    def audiences(self) -> Sequence[str]:
+        """The announcement targets organisers may choose on this connector (outbox targets of
+        `targets()`): first the one named like the connector, which reaches everyone it can
+        (what broadcasts and announcements go to by default), then any narrower ones named
+        `<connector name>:<word>`, the word being what organisers type to choose it
+        (`telegram:abonnes`, `/diffuser abonnes …`: the subscribers without the channel)."""
+        ...
+
+    async def preview(self, post: Post, audience: str | None = None) -> Preview:
+        """How `post` would appear if published through `audience` (one of `audiences()`; None:
+        the one named like the connector), computed as publishing computes it; ValueError for
+        an audience that is not this connector's."""
         ...
 
     async def resolve(self, handle: str) -> str | None:

@@ -198,7 +198,7 @@ class RunningBot:
         for connector in self.connectors:
             for target in connector.targets():
                 worker.add_target(target)
-        await self._schedule(store, outbox, announce, worker)
+        runner = await self._schedule(store, outbox, announce, worker)
         service.roles = await organiser_roles(settings.organiser_handles(), self.connectors)
         self.organisers = OrganiserCommands(
             service,
@@ -208,6 +208,7 @@ class RunningBot:
             confirm_minutes=settings.confirm_minutes,
             wake=worker.wake,
             reload=lambda: self.reload(service),
+            upcoming=runner.planner.upcoming,
         )
         await LaureateCommands(service, self.organisers).load()
         try:
@@ -241,7 +242,7 @@ class RunningBot:
 
     async def _schedule(
         self, store: Store, outbox: Outbox, announce: list[str], worker: DeliveryWorker
-    ) -> None:
+    ) -> AnnouncementScheduler:
         from scheduler.runner import AnnouncementScheduler, Planner
 
         def enqueued() -> None:
@@ -261,6 +262,7 @@ class RunningBot:
         self.runner = AnnouncementScheduler(planner)
         if not await self.runner.start():
             raise CannotStart("calendar or templates invalid")
+        return self.runner
 
     async def reload(self, service: ConversationService) -> list[str]:
         assert self.runner is not None  # organisers exist once the scheduler does

@@ -33,6 +33,7 @@ from bot.conversation.identity import ORGANISER
 from bot.faq.engine import FaqEngine
 from bot.runtime.assembly import build_connectors
 from bot.store.store import Store
+from scheduler.plan import campaign_plan, upcoming
 
 PLATFORM = "console"
 
@@ -72,8 +73,14 @@ async def desk(
         worker = DeliveryWorker(outbox, [], clock)  # never run: the running bot delivers
         parts = Parts(settings, service, store, clock, outbox, worker, lambda _: None, environ)
         connectors = list(await build_connectors(parts))
+        plan = campaign_plan(engine.campaign)
         organisers = OrganiserCommands(
-            service, outbox, clock, connectors, confirm_minutes=settings.confirm_minutes
+            service,
+            outbox,
+            clock,
+            connectors,
+            confirm_minutes=settings.confirm_minutes,
+            upcoming=lambda count: upcoming(plan, clock.now(), count),
         )
         await LaureateCommands(service, organisers).load()
         yield Desk(service, organisers, store, identity, settings)

@@ -32,7 +32,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "broadcast", parents=[files], help="preview, confirm and send a message (organisers)"
     )
     broadcast.add_argument("text", help="the message, as it will be published")
-    broadcast.add_argument("--targets", help="comma-separated, e.g. telegram,mastodon:main")
+    broadcast.add_argument(
+        "--targets",
+        help="comma-separated, e.g. telegram,mastodon:main (telegram:abonnes: subscribers)",
+    )
     broadcast.add_argument("--at", metavar="AAAA-MM-JJ HH:MM", help="later, Paris time")
     broadcast.add_argument("--yes", action="store_true", help="confirm without asking")
     broadcast.set_defaults(run=cmd_broadcast)
@@ -91,9 +94,10 @@ def cmd_broadcast(args: argparse.Namespace, out: TextIO) -> int:
             if args.targets
             else tuple(desk.organisers.connectors)
         )
-        unknown = [t for t in targets if t not in desk.organisers.connectors]
+        audiences = desk.organisers.audiences()
+        unknown = [t for t in targets if t not in audiences]
         if unknown or not targets:
-            known = ", ".join(desk.organisers.connectors) or "none configured"
+            known = ", ".join(audiences) or "none configured"
             print(
                 f"tnl-bot: broadcast: unknown target(s) {unknown} (known: {known})", file=sys.stderr
             )

@@ -21,6 +21,7 @@ from bot.outbox.queue import Outbox
 from bot.outbox.target import RateLimit, Receipt, Target
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
+from scheduler.plan import campaign_plan, upcoming
 from tests.manual_clock import ManualClock
 from tests.storage import database_url, store
 
@@ -54,17 +55,22 @@ class ChatPlatform:
     name: str
     width: int = 40
     followers: int = 3
+    narrower: tuple[str, ...] = ()  # more audiences, each reaching `followers - 1`
     said: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (target, receipt)
     health: Health = Health.UP
 
     def targets(self) -> Sequence[Target]:
-        return [Published(self.name)]
+        return [Published(name) for name in self.audiences()]
 
-    async def preview(self, post: Post) -> Preview:
+    def audiences(self) -> Sequence[str]:
+        return (self.name, *self.narrower)
+
+    async def preview(self, post: Post, audience: str | None = None) -> Preview:
         text = post.text
         texts = tuple(text[i : i + self.width] for i in range(0, len(text), self.width))
-        return Preview(self.name, texts, self.followers)
+        followers = self.followers if audience in (None, self.name) else self.followers - 1
+        return Preview(audience or self.name, texts, followers)
 
     async def resolve(self, handle: str) -> str | None:
         return handle
@@ -122,7 +128,7 @@ async def desk(engine: FaqEngine, store: Store, now: dt.datetime) -> AsyncIterat
         roles=Roles({"organiser": [ALICE, BRUNO, CAROLE]}),
     )
     platforms = {
-        "telegram": ChatPlatform("telegram"),
+        "telegram": ChatPlatform("telegram", narrower=("telegram:abonnes",)),
         "mastodon:main": ChatPlatform("mastodon:main", followers=120),
     }
     lapse = asyncio.Event()
@@ -131,8 +137,15 @@ async def desk(engine: FaqEngine, store: Store, now: dt.datetime) -> AsyncIterat
         await lapse.wait()
 
     outbox = Outbox(store)
+    plan = campaign_plan(engine.campaign)
     commands = OrganiserCommands(
-        service, outbox, clock, list(platforms.values()), confirm_minutes=10, sleep=expiry
+        service,
+        outbox,
+        clock,
+        list(platforms.values()),
+        confirm_minutes=10,
+        upcoming=lambda count: upcoming(plan, clock.now(), count),
+        sleep=expiry,
     )
     LaureateCommands(service, commands)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.paris import PARIS
 from bot.store.store import Store
 from tests.broadcasts.conftest import ALICE, BRUNO, CAROLE, ZOE, Desk, audit_actions
 
@@ -38,6 +39,24 @@ async def test_a_first_word_restricts_the_targets(desk: Desk) -> None:
     await desk.says(ALICE, "/confirmer")
     assert await desk.queued() == [("broadcast:1", "mastodon:main", "Bonjour")]
     assert "Cible inconnue" in await desk.says(ALICE, "/diffuser mastodon:autre Bonjour")
+
+
+async def test_abonnes_chooses_the_narrower_audience_with_its_own_preview(desk: Desk) -> None:
+    everyone = await desk.says(ALICE, "/diffuser Bonjour")
+    assert "telegram (3 destinataires)" in everyone
+    assert "abonnes" not in everyone  # a narrower audience is chosen, never a default
+    await desk.says(ALICE, "/annuler")
+    preview = await desk.says(ALICE, "/diffuser abonnés Réunion des abonnés jeudi")
+    assert "telegram:abonnes (2 destinataires)" in preview
+    assert "mastodon:main" not in preview
+    assert "telegram (" not in preview
+    assert "Réunion des abonnés jeudi" in preview
+    await desk.says(ALICE, "/confirmer")
+    assert await desk.queued() == [("broadcast:2", "telegram:abonnes", "Réunion des abonnés jeudi")]
+    await desk.says(ALICE, "/diffuser telegram Bonsoir")
+    await desk.says(ALICE, "/confirmer")
+    assert ("broadcast:3", "telegram", "Bonsoir") in await desk.queued()
+    assert len(await desk.queued()) == 2
 
 
 async def test_nobody_else_confirms_and_contacts_cannot_broadcast(desk: Desk, store: Store) -> None:
@@ -99,7 +118,7 @@ async def test_cancel_and_schedule(desk: Desk) -> None:
     (item, *_) = await desk.outbox.items()
     assert item.due_at == dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
     assert "passée" in await desk.says(ALICE, "/programmer 2020-01-01 09:00 Trop tard")
-    assert "n° 2 (confirmed)" in await desk.says(ALICE, "/etat")
+    assert "n° 2 (confirmée)" in await desk.says(ALICE, "/etat")
 
 
 async def test_organisers_see_their_commands_in_help(desk: Desk) -> None:
@@ -137,3 +156,21 @@ async def test_withdraw_deletes_what_was_published_and_cancels_what_waits(
     await desk.says(ALICE, "/annuler")
     assert "jamais été confirmée" in await desk.says(ALICE, "/retirer 5")
     assert ("chat:1", "withdraw.confirm") in await audit_actions(store)
+
+
+async def test_state_shows_the_next_announcements_and_the_subscribers(
+    desk: Desk, store: Store
+) -> None:
+    state = await desk.says(ALICE, "/etat")
+    assert "Aucune annonce programmée." in state  # the reference moment is after every edition
+    assert "Abonnés\u00a0: aucun" in state
+    assert state.startswith("Envois\u00a0: en attente 0, en cours 0, envoyés 0, échoués 0")
+    desk.clock.set(dt.datetime(2025, 11, 1, 12, 0, tzinfo=PARIS))
+    await store.subscribe("telegram", "42", desk.clock.now())
+    await store.subscribe("telegram", "43", desk.clock.now())
+    state = await desk.says(ALICE, "/etat")
+    assert (
+        "Prochaines annonces programmées\u00a0:\n— 19 novembre 2025 à 9\u00a0h\u00a0: résultats de l’édition 2025 (2025:results)\n"
+        in state
+    )
+    assert "Abonnés\u00a0: telegram 2" in state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -111,6 +112,16 @@ def add_routes(router: web.UrlDispatcher, fake: FakeMastodon) -> None:  # noqa: 
             descendants.extend(children)
             frontier = [s["id"] for s in children]
         return web.json_response({"ancestors": ancestors, "descendants": descendants})
+
+    async def lookup(request: web.Request) -> web.Response:
+        """`acct` as Mastodon takes it: `user`, or `user@domain` with the server's own domain
+        (its accounts are local; anything else is unknown here)."""
+        user, _, domain = request.query.get("acct", "").lstrip("@").partition("@")
+        local = domain in ("", urllib.parse.urlsplit(fake.base).netloc)
+        found = next((a for a in fake.accounts.values() if a["username"] == user), None)
+        if found is None or not local:
+            return _error(404, "Record not found")
+        return web.json_response(found)
 
     async def account_statuses(request: web.Request) -> web.Response:
         owner = next(
@@ -239,6 +250,7 @@ def add_routes(router: web.UrlDispatcher, fake: FakeMastodon) -> None:  # noqa: 
         ("/api/v1/instance", instance_v1),
         ("/api/v2/instance", instance_v2),
         ("/api/v1/accounts/verify_credentials", verify_credentials),
+        ("/api/v1/accounts/lookup", lookup),
         ("/api/v1/statuses/{id}", get_status),
         ("/api/v1/statuses/{id}/context", context),
         ("/api/v1/accounts/{id}/statuses", account_statuses),

@@ -25,6 +25,7 @@ from tests.manual_clock import ManualClock
 
 POST = Post("Les candidatures à l'édition 2027 sont ouvertes ! <Tous> les détails & le formulaire.")
 KEY = "2027:opening"
+CHATS = ["telegram:501", "telegram:502"]
 
 
 @dataclass
@@ -216,3 +217,19 @@ async def test_a_subscribers_copy_keeps_the_announcements_deadline(
         f"deadline {deadline.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC passed after 1 attempt(s)"
     )
     assert fake.texts(777) == []
+
+
+async def test_the_subscribers_audience_leaves_the_channel_out(
+    fake: FakeTelegram, store: Store, clock: ManualClock
+) -> None:
+    """`/diffuser abonnes …`: the `telegram:abonnes` fan-out reaches the subscribers only."""
+    await subscribe(store, clock, [501, 502])
+    r = await rig(fake, store, clock)
+    await r.outbox.enqueue(POST, ["telegram:abonnes"], KEY, clock.now())
+    # Restarted while it waits: the pending fan-out item is not mistaken for a chat.
+    names = [target.name for target in await r.delivery.targets()]
+    assert names == ["telegram", "telegram:abonnes", "telegram:@tnl_annonces", *CHATS]
+    await r.run()
+    assert fake.texts(501) == fake.texts(502) == [POST.text]
+    assert fake.texts("@tnl_annonces") == []
+    assert await progress(r.outbox, KEY) == {"sent": 2}

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot import texts
+from bot.broadcasts.organisers import OrganiserCommands
 from bot.connectors.telegram.pacing import TelegramLimits
 from bot.connectors.telegram.platform import TelegramPlatform
-from bot.conversation import ConversationService
+from bot.conversation import ConversationService, Identity, Incoming, Roles
 from bot.conversation.connector import Parts
+from bot.conversation.identity import ORGANISER
 from bot.outbox import Post
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
@@ -97,8 +100,51 @@ async def test_after_48_hours_nothing_is_asked_and_telegram_would_refuse(
 async def test_the_fan_out_item_is_withdrawn_chat_by_chat(
     fake: FakeTelegram, platform: TelegramPlatform, clock: ManualClock
 ) -> None:
-    outcome = await platform.withdraw("telegram", "3 chats", clock.now())
-    assert outcome == texts.WITHDRAWN_PER_CHAT
+    for fan_out in ("telegram", "telegram:abonnes"):
+        outcome = await platform.withdraw(fan_out, "3 chats", clock.now())
+        assert outcome == texts.WITHDRAWN_PER_CHAT
     with pytest.raises(ValueError, match="not a target"):
         await platform.withdraw("mastodon:main", "1", clock.now())
     assert fake.method_calls("deleteMessage") == []
+
+
+async def never(_: float) -> None:
+    """The drafts' expiry timers: they do not go off during the test."""
+    await asyncio.Event().wait()
+
+
+async def test_a_broadcast_to_the_subscribers_is_withdrawn_from_each_of_them(
+    fake: FakeTelegram,
+    platform: TelegramPlatform,
+    service: ConversationService,
+    store: Store,
+    clock: ManualClock,
+) -> None:
+    """`/diffuser abonnes` then `/retirer`: the fan-out item `telegram:abonnes` published
+    nothing itself; each subscriber's messages are deleted."""
+    organiser = Identity("telegram", "900")
+    service.roles = Roles({ORGANISER: [organiser]})
+    outbox = Outbox(store)
+    commands = OrganiserCommands(service, outbox, clock, [platform], sleep=never)
+
+    async def says(text: str) -> str:
+        reply = await service.handle(Incoming("telegram", "900", organiser, text))
+        assert reply is not None
+        return reply.text
+
+    try:
+        for chat in (501, 502):
+            await store.subscribe("telegram", str(chat), clock.now())
+        await platform.prepare()
+        await says("/diffuser abonnes Réunion des abonnés jeudi")
+        await says("/confirmer")
+        worker = DeliveryWorker(outbox, platform.targets(), clock, sleep=clock.sleep)
+        platform.delivery.attach(worker)
+        await worker.drain()
+        assert fake.texts(501) == fake.texts(502) == ["Réunion des abonnés jeudi"]
+        preview = await says("/retirer 1")
+        assert "telegram:* : 2 publiés, supprimés si possible" in preview
+        assert "— telegram:* : 2 supprimé" in await says("/confirmer")
+        assert len(fake.method_calls("deleteMessage")) == 2
+    finally:
+        await commands.close()

@@ -71,8 +71,14 @@ class MastodonPlatform:
             log.info("answering Mastodon mentions as %s", self.name)
             self._task = asyncio.create_task(self.listener.run(self._stop), name=self.name)
 
-    async def preview(self, post: Post) -> Preview:
+    def audiences(self) -> Sequence[str]:
+        """The account's followers, through its one target."""
+        return (self.name,)
+
+    async def preview(self, post: Post, audience: str | None = None) -> Preview:
         """The thread as the target would post it; followers as the server counts them."""
+        if audience not in (None, self.name):
+            raise ValueError(f"{audience} is not an audience of {self.name}")
         texts = tuple(self.target.parts(post, await self.target.instance_limits()))
         me = self.answerer.me
         followers = int(me.followers_count) if me is not None else None

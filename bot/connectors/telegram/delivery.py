@@ -1,8 +1,10 @@
-"""Outbox targets for Telegram: one per chat, plus a `telegram` fan-out target for producers.
+"""Outbox targets for Telegram: one per chat, plus two fan-out targets for producers.
 
 Producers (scheduler, organiser broadcasts) enqueue to the single target `telegram`. Publishing
 it fans out (`Outbox.fan_out`), under the same key and with the same due time and deadline, one
 item per chat: the configured channel and every current subscriber (`telegram:<chat id>`).
+`telegram:abonnes` fans out the same way to the subscribers only (`/diffuser abonnes …`: what
+the public channel should not carry); no chat id is written so, ids being numbers or `@names`.
 Enqueueing is idempotent by (key, target), so a crash in the middle of a fan-out is resumed
 without doubling; each chat's item then has its own state, retries and receipt, which is what
 `tnl-bot outbox list` shows as the broadcast's progress.
@@ -58,6 +60,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 BROADCAST = "telegram"
 PREFIX = "telegram:"
+SUBSCRIBERS = "telegram:abonnes"  # the subscribers without the channel
+FAN_OUTS = (BROADCAST, SUBSCRIBERS)
 ENQUEUE_CHUNK = 500  # rows per INSERT: SQLite caps the number of bound parameters
 
 
@@ -143,14 +147,15 @@ class ChatTarget:
 
 
 class BroadcastTarget:
-    """`telegram`: expands a post into one outbox item per chat, under the same key."""
+    """`telegram` (the channel and the subscribers) or `telegram:abonnes` (the subscribers
+    only): expands a post into one outbox item per chat, under the same key."""
 
-    name = BROADCAST
     idempotent = True  # enqueueing twice under one key is a no-op
     limits: tuple[RateLimit, ...] = ()
 
-    def __init__(self, delivery: TelegramDelivery) -> None:
+    def __init__(self, delivery: TelegramDelivery, name: str = BROADCAST) -> None:
         self.delivery = delivery
+        self.name = name
 
     async def publish(self, post: Post, key: str) -> Receipt:
         """Fan out the item being published (this target's item of `key`, which carries `post`):
@@ -159,7 +164,7 @@ class BroadcastTarget:
         parent = await d.outbox.find(key, self.name)
         if parent is None:  # only the worker publishes, and only items it claimed
             raise PermanentError(f"no outbox item {key} → {self.name} to fan out")
-        chats = await d.recipients()
+        chats = await d.recipients(self.name)
         now = d.clock.now()
         for start in range(0, len(chats), ENQUEUE_CHUNK):
             names = [PREFIX + chat for chat in chats[start : start + ENQUEUE_CHUNK]]
@@ -205,8 +210,10 @@ class TelegramDelivery:
         subscriber, and chats that still have items (unsubscribed since, migrated…). Only
         unfinished items are read, through an index: start-up does not grow with history."""
         chats = await self.recipients()
-        chats += [chat_of(name) for name in await self.outbox.pending_targets(PREFIX)]
-        return [BroadcastTarget(self), *(self.target(chat) for chat in dict.fromkeys(chats))]
+        pending = await self.outbox.pending_targets(PREFIX)
+        chats += [chat_of(name) for name in pending if name not in FAN_OUTS]
+        fan_outs = [BroadcastTarget(self, name) for name in FAN_OUTS]
+        return [*fan_outs, *(self.target(chat) for chat in dict.fromkeys(chats))]
 
     def attach(self, worker: DeliveryWorker) -> None:
         """Let `worker` deliver to chats that appear after it was built (new subscribers, the
@@ -240,8 +247,9 @@ class TelegramDelivery:
         """A new /abonner: its target exists before the next broadcast reaches it."""
         self.target(chat)
 
-    async def recipients(self) -> list[str]:
-        chats = [self.channel] if self.channel else []
+    async def recipients(self, fan_out: str = BROADCAST) -> list[str]:
+        """The chats a fan-out target reaches now: `telegram:abonnes` leaves the channel out."""
+        chats = [self.channel] if self.channel and fan_out == BROADCAST else []
         return list(dict.fromkeys(chats + await self.store.subscribers(PLATFORM)))
 
     async def forget(self, chat: str, reason: str) -> None:
@@ -298,6 +306,6 @@ async def progress(outbox: Outbox, key: str) -> dict[str, int]:
     """sent / pending / failed… of one broadcast's chat items."""
     counts: dict[str, int] = {}
     for item in await outbox.items(key=key):
-        if item.target.startswith(PREFIX):
+        if item.target.startswith(PREFIX) and item.target not in FAN_OUTS:
             counts[item.state.value] = counts.get(item.state.value, 0) + 1
     return counts

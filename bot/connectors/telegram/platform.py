@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from bot import texts
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
 from bot.connectors.telegram.connector import TelegramConnector, token_of
-from bot.connectors.telegram.delivery import TelegramDelivery, message_chunks
+from bot.connectors.telegram.delivery import FAN_OUTS, TelegramDelivery, message_chunks
 from bot.connectors.telegram.pacing import DEFAULT_LIMITS, TelegramLimits
 from bot.connectors.telegram.withdraw import delete_messages
 from bot.conversation import Reply
@@ -88,19 +88,27 @@ class TelegramPlatform:
         self.delivery.attach(self._worker)  # chats that appear later get their targets
         await self.receiver.start()
 
-    async def preview(self, post: Post) -> Preview:
-        """Every chat gets the same messages: the channel and each subscriber."""
+    def audiences(self) -> Sequence[str]:
+        """Everyone (`telegram`: the channel and the subscribers), or the subscribers only."""
+        return FAN_OUTS
+
+    async def preview(self, post: Post, audience: str | None = None) -> Preview:
+        """Every chat gets the same messages; the audience decides which chats."""
+        audience = audience or self.name
+        if audience not in FAN_OUTS:
+            raise ValueError(f"{audience} is not an audience of {self.name}")
         texts = tuple(html.unescape(chunk) for chunk in message_chunks(post))
-        return Preview(self.name, texts, len(await self.delivery.recipients()))
+        return Preview(audience, texts, len(await self.delivery.recipients(audience)))
 
     async def resolve(self, handle: str) -> str | None:
         """Telegram identities are configured by numeric user id already."""
         return handle if handle.isdecimal() else None
 
     async def withdraw(self, target: str, receipt: str, published_at: dt.datetime) -> str:
-        """A chat item's messages (`telegram:<chat>`). The fan-out item `telegram` sent
-        nothing itself: the caller withdraws its chat items, each with its receipt."""
-        if target == self.name:
+        """A chat item's messages (`telegram:<chat>`). The fan-out items (`telegram`,
+        `telegram:abonnes`) sent nothing themselves: the caller withdraws their chat items,
+        each with its receipt."""
+        if target in FAN_OUTS:
             return texts.WITHDRAWN_PER_CHAT
         if not target.startswith(f"{self.name}:"):
             raise ValueError(f"{target} is not a target of {self.name}")
