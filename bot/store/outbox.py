@@ -262,10 +262,7 @@ class OutboxRecords(Generic[P]):
         async with self.store.engine.begin() as connection:
             await connection.execute(
                 update(outbox_items)
-                .where(
-                    outbox_items.c.id.in_(list(item_ids)),
-                    outbox_items.c.state == State.SENDING.value,
-                )
+                .where(outbox_items.c.id.in_(list(item_ids)), _still(State.SENDING))
                 .values(
                     state=State.PENDING.value,
                     due_at=due_at,
@@ -331,10 +328,17 @@ def _claimed(ids: Any) -> Any:
     the attempt; returns the claimed rows."""
     return (
         update(outbox_items)
-        .where(outbox_items.c.id.in_(ids), outbox_items.c.state == State.PENDING.value)
+        .where(outbox_items.c.id.in_(ids), _still(State.PENDING))
         .values(state=State.SENDING.value, attempts=outbox_items.c.attempts + 1)
         .returning(*outbox_items.c)
     )
+
+
+def _still(state: State) -> ColumnElement[bool]:
+    """`state = …` for rows already chosen by id, in a form no index serves, so the rows are
+    found by primary key: SQLite, without statistics, preferred the state index and walked the
+    whole backlog for each claim (238 instead of 50 ms per 25 claims at 100,000 pending)."""
+    return outbox_items.c.state.concat("") == state.value
 
 
 # Built once: constructing it for every flush showed in the profile of a large broadcast.

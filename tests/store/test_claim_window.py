@@ -128,3 +128,34 @@ async def test_the_claim_and_the_idle_walk_read_the_index_in_order_without_a_sor
                 assert not [step for step in plan if step.startswith("SCAN outbox_items")], plan
     finally:
         await store.close()
+
+
+async def test_claimed_and_released_rows_are_found_by_primary_key() -> None:
+    """The UPDATEs of a claim and of a release name their rows by id: SQLite's plan is a
+    primary-key search, never the state index (which, without statistics, it preferred and
+    walked over the whole backlog)."""
+    store = await Store.open("sqlite+aiosqlite:///:memory:")
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_c: Any, _k: Any, statement: str, parameters: Any, _x: Any, _m: bool) -> None:
+        if statement.lstrip().startswith("UPDATE"):
+            statements.append((statement, parameters))
+
+    try:
+        outbox = Outbox(store)
+        await outbox.enqueue(Post("x"), ["a", "b"], "k", T0)
+        event.listen(store.engine.sync_engine, "before_cursor_execute", seen)
+        claimed = await outbox.claim_batch(T0, 10)
+        await outbox.release([item.id for item in claimed], LATER)
+        event.remove(store.engine.sync_engine, "before_cursor_execute", seen)
+        assert len(statements) == 2
+        async with store.engine.connect() as connection:
+            for statement, parameters in statements:
+                rows = await connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                )
+                plan = [str(row[-1]) for row in rows]
+                assert plan == ["SEARCH outbox_items USING INTEGER PRIMARY KEY (rowid=?)"], plan
+        assert [item.state for item in await outbox.items()] == [State.PENDING] * 2
+    finally:
+        await store.close()
