@@ -52,7 +52,7 @@ async def fill(data_dir: Path, sent: int) -> None:
             count = min(CHATS, sent - broadcast * CHATS)
             post = Post(f"Annonce n° {broadcast}")
             await outbox.enqueue(post, chats[:count], f"history:{broadcast}", now)
-        while claimed := await outbox.claim_batch(now, chats, CLAIM):
+        while claimed := await outbox.claim_batch(now, CLAIM):
             await outbox.record([Outcome.sent(item, Receipt("1:1"), now) for item in claimed])
     finally:
         await store.close()

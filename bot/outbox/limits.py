@@ -34,18 +34,20 @@ class Limiters:
         self._limiters[target].block_until(until)
         self._busy[target] = None
 
-    def plan(
-        self, targets: Iterable[str], now: dt.datetime, cap: int
-    ) -> tuple[list[str], Callable[[str], bool]]:
-        """Targets that may publish now, and a `take(target)` that hands out their allowances
-        one item at a time, for `Outbox.claim_batch`."""
+    def plan(self, now: dt.datetime, cap: int) -> tuple[dict[str, float], Callable[[str], bool]]:
+        """The targets that may not publish now, with how long each must wait (for
+        `Outbox.claim_batch` to leave out), and a `take(target)` that hands out the others'
+        allowances one item at a time. O(targets used lately), never O(targets)."""
         left: dict[str, int] = {}  # allowances of the targets asked about so far
+        waits: dict[str, float] = {}
         for target in list(self._busy):
-            if self._limiters[target].idle(now):
+            limiter = self._limiters[target]
+            if limiter.idle(now):
                 del self._busy[target]
-            else:
-                left[target] = self._limiters[target].allowance(now, cap)
-        ready = [target for target in targets if left.get(target, 1) > 0]
+                continue
+            left[target] = limiter.allowance(now, cap)
+            if left[target] <= 0:
+                waits[target] = limiter.delay(now)
 
         def take(target: str) -> bool:
             allowance = left.get(target)
@@ -54,4 +56,4 @@ class Limiters:
             left[target] = allowance - 1
             return allowance > 0
 
-        return ready, take
+        return waits, take

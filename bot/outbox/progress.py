@@ -11,7 +11,7 @@ import collections
 from dataclasses import dataclass, field
 
 from bot.store.items import State
-from bot.store.outbox import key_states
+from bot.store.keys import key_states
 from bot.store.store import Store
 
 

@@ -90,6 +90,7 @@ class DeliveryWorker:
         self._maintained: dt.datetime | None = None
         self._reported: str | None = None  # the failure logged, until a write goes through
         self._wake = asyncio.Event()
+        self._unknown: set[str] = set()  # targets of pending items that no target here serves
         for target in targets:
             self.add_target(target)
 
@@ -101,6 +102,7 @@ class DeliveryWorker:
             return False
         self.rate.add(target.name, target.limits)
         self.targets[target.name] = target
+        self._unknown.discard(target.name)
         return True
 
     @property
@@ -139,9 +141,18 @@ class DeliveryWorker:
             return 0
         targets = self.targets
         now = self.clock.now()
-        ready, take = self.rate.plan(targets, now, self.batch)
+        waits, take = self.rate.plan(now, self.batch)
+
+        def usable(name: str) -> bool:
+            if name in targets:
+                return take(name)
+            self._unknown.add(name)  # left out of the next claims: no target here to take it
+            return False
+
         try:
-            items = await self.outbox.claim_batch(now, ready, self.batch, take)
+            items = await self.outbox.claim_batch(
+                now, self.batch, usable, excluded=[*waits, *self._unknown]
+            )
         except UNAVAILABLE as error:
             self._store_failed(error)
             return 0
@@ -171,13 +182,22 @@ class DeliveryWorker:
 
     async def seconds_to_next(self) -> float | None:
         """How long nothing can happen: per target, the later of its next due item and the end
-        of its rate-limit windows; None when nothing is pending at all."""
+        of its rate-limit windows; None when nothing is pending at all.
+
+        Two walks of the due index, not a look at every target: the earliest item of a target
+        free to publish, and the earliest of all; a target held by its limits may publish at
+        the later of that and its delay. (A held target with nothing pending can wake the
+        worker up to one window early, for a pass that claims nothing.)"""
         now = self.clock.now()
-        waits = [
-            max((due - now).total_seconds(), self.rate.delay(name, now), 0.0)
-            for name, due in (await self.outbox.next_due(list(self.targets))).items()
-        ]
-        return min(waits, default=None)
+        first = await self.outbox.earliest_due(self._unknown)
+        if first is None:
+            return None
+        waits, _ = self.rate.plan(now, self.batch)
+        free = await self.outbox.earliest_due([*waits, *self._unknown]) if waits else first
+        candidates = [(free - now).total_seconds()] if free is not None else []
+        if waits:
+            candidates.append(max(min(waits.values()), (first - now).total_seconds()))
+        return max(min(candidates), 0.0)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`, sleeping exactly as long as nothing can happen. A store that

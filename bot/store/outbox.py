@@ -11,25 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Generic, NamedTuple
+from typing import Any, Generic
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from bot.store.items import IN_DOUBT, Finished, P, State, StoredItem
+from bot.store.items import Finished, P, State, StoredItem
 from bot.store.schema import delivery_attempts, outbox_items
 from bot.store.store import Store, aware
 
 LIVE = (State.PENDING.value, State.SENDING.value)  # not finished: waiting, or being sent
-
-
-class KeyState(NamedTuple):
-    """One item of a key, for progress per broadcast."""
-
-    key: str
-    target: str
-    state: State
-    in_doubt: bool  # at least one attempt may have arrived
 
 
 class OutboxRecords(Generic[P]):
@@ -157,18 +148,17 @@ class OutboxRecords(Generic[P]):
             rows = await connection.execute(PENDING_TARGETS, {"prefix": prefix})
             return list(rows.scalars())
 
-    async def next_due(self, targets: Collection[str]) -> dict[str, dt.datetime]:
-        """Per target, when its earliest pending item is due."""
-        query = (
-            select(outbox_items.c.target, func.min(outbox_items.c.due_at).label("due"))
-            .where(
-                outbox_items.c.state == State.PENDING.value,
-                self._among(outbox_items.c.target, targets),
-            )
-            .group_by(outbox_items.c.target)
-        )
+    async def earliest_due(self, excluded: Collection[str] = ()) -> dt.datetime | None:
+        """When the earliest pending item of a target not in `excluded` is due (None: none).
+
+        A walk of the (state, due_at, id) index that stops at the first row it keeps: O(1) plus
+        the rows of `excluded` targets it steps over, whatever the backlog (`EARLIEST_DUE`)."""
+        query = EARLIEST_DUE
+        if excluded:
+            query = query.where(~self._among(outbox_items.c.target, excluded))
         async with self.store.engine.connect() as connection:
-            return {row.target: aware(row.due) for row in await connection.execute(query)}
+            due = await connection.scalar(query)
+        return aware(due) if due is not None else None
 
     # State changes -------------------------------------------------------------------------
 
@@ -227,29 +217,30 @@ class OutboxRecords(Generic[P]):
     async def claim_batch(
         self,
         now: dt.datetime,
-        targets: Collection[str],
         limit: int,
         take: Callable[[str], bool] = lambda target: True,
+        *,
+        excluded: Collection[str] = (),
     ) -> list[StoredItem[P]]:
-        """Claim due items of several targets at once, in one transaction, oldest first.
+        """Claim due items of any target but `excluded`, in one transaction, oldest due first.
 
-        `targets` are those that may publish now (a target with nothing due costs nothing: the
-        query only returns due rows). `take(target)` is asked for each candidate in order and
-        says whether the worker can use it in this pass (its rate-limit allowance); the rows it
-        refuses stay pending. At most `limit` items are claimed, from a scan of `4 × limit`.
+        O(limit) whatever the backlog and however many targets: a window of `4 × limit` due
+        rows read in (due_at, id) order straight from the (state, due_at, id) index (no sort,
+        no list of every target; `excluded` names the few that may not publish now).
+        `take(target)` is asked for each row of the window in order and says whether the worker
+        can use it in this pass (its rate-limit allowance); the rows it refuses stay pending.
+        At most `limit` items are claimed; they come back in id order.
         """
-        if not targets or limit < 1:
+        if limit < 1:
             return []
         candidates = (
             select(outbox_items.c.id, outbox_items.c.target)
-            .where(
-                outbox_items.c.state == State.PENDING.value,
-                outbox_items.c.due_at <= now,
-                self._among(outbox_items.c.target, targets),
-            )
-            .order_by(outbox_items.c.id)
+            .where(outbox_items.c.state == State.PENDING.value, outbox_items.c.due_at <= now)
+            .order_by(outbox_items.c.due_at, outbox_items.c.id)
             .limit(4 * limit)
         )
+        if excluded:
+            candidates = candidates.where(~self._among(outbox_items.c.target, excluded))
         if self.store.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         async with self.store.engine.begin() as connection:
@@ -271,10 +262,7 @@ class OutboxRecords(Generic[P]):
         async with self.store.engine.begin() as connection:
             await connection.execute(
                 update(outbox_items)
-                .where(
-                    outbox_items.c.id.in_(list(item_ids)),
-                    outbox_items.c.state == State.SENDING.value,
-                )
+                .where(outbox_items.c.id.in_(list(item_ids)), _still(State.SENDING))
                 .values(
                     state=State.PENDING.value,
                     due_at=due_at,
@@ -335,44 +323,22 @@ class OutboxRecords(Generic[P]):
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
 
 
-async def key_states(store: Store, keys: int = 20, key: str | None = None) -> list[KeyState]:
-    """Every item of the `keys` most recently enqueued keys (or of `key`), oldest first."""
-    chosen: ColumnElement[bool]
-    if key is None:
-        latest = (
-            select(outbox_items.c.key)
-            .group_by(outbox_items.c.key)
-            .order_by(func.max(outbox_items.c.id).desc())
-            .limit(keys)
-        )
-        chosen = outbox_items.c.key.in_(latest.scalar_subquery())
-    else:
-        chosen = outbox_items.c.key == key
-    doubted = exists().where(
-        delivery_attempts.c.item_id == outbox_items.c.id,
-        delivery_attempts.c.outcome == IN_DOUBT,
-    )
-    query = (
-        select(outbox_items.c.key, outbox_items.c.target, outbox_items.c.state, doubted)
-        .where(chosen)
-        .order_by(outbox_items.c.id)
-    )
-    async with store.engine.connect() as connection:
-        return [
-            KeyState(item_key, target, State(state), bool(in_doubt))
-            for item_key, target, state, in_doubt in await connection.execute(query)
-        ]
-
-
 def _claimed(ids: Any) -> Any:
     """pending → sending for the items whose id is in `ids` (a list or a subquery), counting
     the attempt; returns the claimed rows."""
     return (
         update(outbox_items)
-        .where(outbox_items.c.id.in_(ids), outbox_items.c.state == State.PENDING.value)
+        .where(outbox_items.c.id.in_(ids), _still(State.PENDING))
         .values(state=State.SENDING.value, attempts=outbox_items.c.attempts + 1)
         .returning(*outbox_items.c)
     )
+
+
+def _still(state: State) -> ColumnElement[bool]:
+    """`state = …` for rows already chosen by id, in a form no index serves, so the rows are
+    found by primary key: SQLite, without statistics, preferred the state index and walked the
+    whole backlog for each claim (238 instead of 50 ms per 25 claims at 100,000 pending)."""
+    return outbox_items.c.state.concat("") == state.value
 
 
 # Built once: constructing it for every flush showed in the profile of a large broadcast.
@@ -401,4 +367,11 @@ PENDING_TARGETS = (
     )
     .distinct()
     .order_by(outbox_items.c.target)
+)
+
+EARLIEST_DUE = (
+    select(outbox_items.c.due_at)
+    .where(outbox_items.c.state == State.PENDING.value)
+    .order_by(outbox_items.c.due_at)
+    .limit(1)
 )

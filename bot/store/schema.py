@@ -75,7 +75,10 @@ outbox_items = Table(
     Column("receipt", Text),  # the platform's id of what was published
     Column("sent_at", UtcDateTime()),
     UniqueConstraint("key", "target"),
-    Index(None, "state", "due_at"),
+    # The claim's and the idle worker's walk: (due_at, id) order among pending rows, read from
+    # the index without a sort (revision 0005 added `id`: SQLite had it as the implicit rowid,
+    # PostgreSQL had to sort every pending row due at the same moment). Its name is 0001's.
+    Index("ix_outbox_items_state_due_at", "state", "due_at", "id"),
 )
 
 delivery_attempts = Table(
