@@ -28,9 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.faq.corpus import Corpus, Entry
+from bot.faq.neighbours import BLOCK_ROWS, Positions, top_columns
 from bot.faq.normalise import Normaliser
 from bot.faq.semantic import SemanticIndex, Vector
 
@@ -132,6 +134,7 @@ class FaqIndex:
                     self._keywords[min(keyword_terms)].append((keyword_terms, index))
             self._entry_phrasings.append(own)
             vocabularies.append(vocabulary)
+        self._vocabularies = vocabularies
 
         count = len(self.entries)
         postings: dict[str, list[int]] = defaultdict(list)
@@ -145,6 +148,7 @@ class FaqIndex:
         # How much an entry says in total: among entries covering a question equally, the one
         # whose vocabulary is mostly that question is the better candidate (BM25's length idea).
         self._vocabulary_weight = [sum(self._idf[t] for t in v) or 1.0 for v in vocabularies]
+        self._vocabulary_weights = np.array(self._vocabulary_weight)
         self._word_list = sorted(self._words)
         self._stems = set(postings)
         self._typos: dict[str, str] = {}
@@ -182,16 +186,58 @@ class FaqIndex:
         )
         return tuple(dict.fromkeys(stems))
 
-    def _coverage(self, terms: Sequence[str]) -> dict[int, float]:
-        """Share (0–100) of the question's IDF weight each entry covers; zero shares are absent."""
+    def _coverage(
+        self, terms: Sequence[str], among: Sequence[int] | None = None
+    ) -> dict[int, float]:
+        """Share (0–100) of the question's IDF weight each entry covers; zero shares are absent.
+
+        `among` computes it for those entries only, from their vocabularies: cheaper than the
+        postings when a common term would touch thousands of entries.
+        """
+        weights = [(term, self._idf.get(term, self._unknown_idf)) for term in terms]
+        total = sum(w for _, w in weights)
         covered: dict[int, float] = defaultdict(float)
-        total = 0.0
-        for term in terms:
-            weight = self._idf.get(term, self._unknown_idf)
-            total += weight
-            for index in self._postings.get(term, ()):
-                covered[index] += weight
+        if among is None:
+            for term, weight in weights:
+                for index in self._postings.get(term, ()):
+                    covered[index] += weight
+        else:
+            for index in among:
+                vocabulary = self._vocabularies[index]
+                share = sum(w for term, w in weights if term in vocabulary)
+                if share:
+                    covered[index] = share
         return {index: 100 * weight / total for index, weight in covered.items()}
+
+    def covering(self, questions: Sequence[Sequence[str]], k: int) -> Positions:
+        """For each question (as its terms), the `k` entries covering most of its IDF weight.
+
+        The coverage stage for many questions at once, for `tnl-bot check`: per block of
+        questions, one weighted count over the postings of all their terms.
+        """
+        count = len(self.entries)
+        arrays = {t: np.array(ids, dtype=np.int64) for t, ids in self._postings.items()}
+        found = np.empty((len(questions), min(k, count)), dtype=np.int64)
+        for start in range(0, len(questions), BLOCK_ROWS):
+            block = questions[start : start + BLOCK_ROWS]
+            cells: list[npt.NDArray[np.int64]] = []
+            weights: list[npt.NDArray[np.float64]] = []
+            for row, terms in enumerate(block):
+                for term in terms:
+                    postings = arrays.get(term)
+                    if postings is not None:
+                        cells.append(postings + row * count)
+                        weights.append(np.full(len(postings), self._idf[term]))
+            flat: npt.NDArray[np.float64] = np.zeros(len(block) * count)
+            if cells:
+                counted = np.bincount(
+                    np.concatenate(cells), np.concatenate(weights), minlength=len(block) * count
+                )
+                flat = counted.astype(np.float64)
+            # Ties broken like `rank` does: the entry whose vocabulary is mostly the question.
+            flat += flat * 1e-9 / np.tile(self._vocabulary_weights, len(block))
+            found[start : start + len(block)] = top_columns(flat.reshape(len(block), count), k)
+        return found
 
     def _keyword_hits(self, terms: Sequence[str]) -> set[int]:
         present = frozenset(terms)
@@ -220,10 +266,22 @@ class FaqIndex:
         scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
         return scores
 
-    def rank(self, question: str, limit: int = 5, *, embedding: Vector | None = None) -> Ranking:
-        """Best entries first; `embedding` spares re-embedding a text the index already knows."""
+    def rank(
+        self,
+        question: str,
+        limit: int = 5,
+        *,
+        embedding: Vector | None = None,
+        among: Sequence[int] | None = None,
+    ) -> Ranking:
+        """Best entries first; `embedding` spares re-embedding a text the index already knows.
+
+        `among` (entry positions, distinct) ranks those entries only, as if the corpus held no
+        other: `tnl-bot check` ranks each phrasing against its few nearest entries this way
+        instead of against 10,000 (bot/faq/check.py).
+        """
         terms = self.terms(question)
-        coverage = self._coverage(terms)
+        coverage = self._coverage(terms, among)
         w = self.weights
         candidates = heapq.nlargest(
             w.candidates,
@@ -231,15 +289,18 @@ class FaqIndex:
             key=lambda i: (coverage[i], coverage[i] / self._vocabulary_weight[i]),
         )
         semantic: Vector | None = None
+        # Entry → its row in `semantic`: the entry itself, or its position in `among`.
+        row: dict[int, int] | None = None if among is None else {e: r for r, e in enumerate(among)}
         views: list[int] = []  # the semantic views' best entries, the lexical one added below
         if self.semantic is not None:
             vector = self.semantic.embed(question) if embedding is None else embedding
-            similarities = self.semantic.similarities(vector)
+            similarities = self.semantic.similarities(vector, among)
             semantic = self._scaled(similarities.combined)
-            views = [int(np.argmax(semantic)), int(np.argmax(similarities.mean))]
+            owner = np.arange(len(semantic)) if among is None else np.asarray(among)
+            views = [int(owner[np.argmax(semantic)]), int(owner[np.argmax(similarities.mean)])]
             closest = np.argpartition(-semantic, min(w.candidates, len(semantic) - 1))
             seen = set(candidates)
-            candidates += [int(i) for i in closest[: w.candidates] if int(i) not in seen]
+            candidates += [int(owner[i]) for i in closest[: w.candidates] if owner[i] not in seen]
         if not candidates:
             return Ranking(terms, ())
         fuzzy = self._fuzzy(" ".join(terms), candidates) if terms else {}
@@ -250,7 +311,10 @@ class FaqIndex:
             + w.keyword * 100 * (i in keyword)
             for i in candidates
         }
-        meaning = {i: 0.0 if semantic is None else float(semantic[i]) for i in candidates}
+        meaning = {
+            i: 0.0 if semantic is None else float(semantic[i if row is None else row[i]])
+            for i in candidates
+        }
         share = 0.0 if semantic is None else w.semantic
         scores = {i: (1 - share) * lexical[i] + share * meaning[i] for i in candidates}
         top = heapq.nlargest(limit, candidates, key=scores.__getitem__)

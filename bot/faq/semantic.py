@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,10 +97,35 @@ class SemanticIndex:
         """The stored embedding of the corpus's n-th phrasing (entries in order, question first)."""
         return np.asarray(self.matrix[position])
 
-    def similarities(self, vector: Vector) -> Similarities:
-        cosines: Vector = self.matrix @ vector
+    @property
+    def centroids(self) -> Matrix:
+        """One unit row per entry, the normalised mean of its phrasings' embeddings."""
+        return self._centroids
+
+    def means(self) -> Matrix:
+        """One row per entry, the plain mean of its phrasings: its dot product with a question is
+        the mean cosine view. Computed on demand (for `check`), not kept by the running bot."""
+        sums = np.add.reduceat(np.asarray(self.matrix), self._starts, axis=0)
+        means: Matrix = (sums / self._counts[:, None]).astype(np.float32)
+        return means
+
+    def similarities(self, vector: Vector, among: Sequence[int] | None = None) -> Similarities:
+        """Per entry, or per entry of `among` in its order (then only their phrasings are read)."""
+        if among is None:
+            cosines: Vector = self.matrix @ vector
+            return Similarities(
+                closest=np.maximum.reduceat(cosines, self._starts),
+                centroid=self._centroids @ vector,
+                mean=(np.add.reduceat(cosines, self._starts) / self._counts).astype(np.float32),
+            )
+        chosen = np.asarray(among, dtype=np.int64)
+        counts = self._counts[chosen].astype(np.int64)
+        starts = np.zeros(len(chosen), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        rows = np.repeat(self._starts[chosen] - starts, counts) + np.arange(int(counts.sum()))
+        cosines = np.asarray(self.matrix[rows]) @ vector
         return Similarities(
-            closest=np.maximum.reduceat(cosines, self._starts),
-            centroid=self._centroids @ vector,
-            mean=(np.add.reduceat(cosines, self._starts) / self._counts).astype(np.float32),
+            closest=np.maximum.reduceat(cosines, starts),
+            centroid=self._centroids[chosen] @ vector,
+            mean=(np.add.reduceat(cosines, starts) / self._counts[chosen]).astype(np.float32),
         )
