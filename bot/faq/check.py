@@ -7,12 +7,9 @@ contact asking about DETR gets the label's deadline) or an in-scope phrasing tak
 out-of-scope intent (a candidate is told « ce n’est pas notre sujet »). Ambiguities (the engine
 would only offer suggestions) are reported separately, as warnings.
 
-Ranking each of 60,000 phrasings against all 10,000 entries cost 15 ms a phrasing (15 minutes).
-Each phrasing is ranked instead against its own entry and the entries nearest to it by each view
-the engine ranks and votes with (centroid cosine, mean cosine, coverage), as many of each as
-`rank` keeps as candidates, found for all phrasings at once (bot/faq/neighbours.py): an entry
-that none of the views puts near a phrasing would not be among `rank`'s candidates either.
-Without the semantic stage (comparisons only), every entry is ranked.
+At 10,000 entries × 6 phrasings, ranking every phrasing against every entry would take a quarter
+of an hour: most phrasings are settled at once, the others ranked against their nearest entries
+only (bot/faq/screen.py). Without the semantic stage (comparisons only), each is ranked fully.
 """
 
 from __future__ import annotations
@@ -20,12 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from bot.datafile import Problem
 from bot.faq.corpus import Corpus, Entry
 from bot.faq.engine import FaqEngine, Kind
-from bot.faq.neighbours import Positions, nearest
+from bot.faq.screen import candidates
 
 # Where a corpus built in code (benchmarks, tests) says its entries come from.
 UNFILED = Path("<corpus>")
@@ -51,22 +46,6 @@ def _located(corpus: Corpus, entry: Entry) -> list[tuple[Path, int, str]]:
     if origin is None:
         return [(UNFILED, 0, text) for _, text in located]
     return [(origin.document.path, origin.line_of(*where), text) for where, text in located]
-
-
-def _neighbourhoods(engine: FaqEngine, terms: list[tuple[str, ...]]) -> Positions | None:
-    """Per phrasing, the entries nearest by each view the engine ranks and votes with: centroid
-    cosine, mean cosine (the plain mean of the phrasings), and lexical coverage."""
-    semantic = engine.index.semantic
-    if semantic is None:
-        return None
-    k = engine.index.weights.candidates  # as many as `rank` keeps from each stage
-    return np.hstack(
-        [
-            nearest(semantic.matrix, semantic.centroids, k),
-            nearest(semantic.matrix, semantic.means(), k),
-            engine.index.covering(terms, k),
-        ]
-    )
 
 
 # A decision for another entry than the phrasing's own: (what it is, what happens), by the kind
@@ -100,27 +79,38 @@ def check_phrasings(engine: FaqEngine) -> CorpusReport:
     corpus = engine.corpus
     index = engine.index
     semantic = index.semantic
-    phrasings = [located for entry in corpus.entries for located in _located(corpus, entry)]
-    terms_of = [index.terms(text) for _, _, text in phrasings]
-    neighbourhoods = _neighbourhoods(engine, terms_of)
-    owners: dict[tuple[str, ...], str] = {}
     # Phrasings in the semantic stage's matrix order: each is embedded already.
-    entries = [(own, e) for own, e in enumerate(corpus.entries) for _ in e.phrasings]
-    for position, ((path, line, text), (own, entry)) in enumerate(
-        zip(phrasings, entries, strict=True)
-    ):
-        label = f"{text!r} (entry {entry.id!r})"
+    phrasings = [
+        (own, entry, *located)
+        for own, entry in enumerate(corpus.entries)
+        for located in _located(corpus, entry)
+    ]
+    terms_of = [index.terms(text) for *_, text in phrasings]
+    owners: dict[tuple[str, ...], str] = {}
+    ranked: list[int] = []  # positions of the phrasings to rank: the first of their terms
+    for position, (_, entry, path, line, text) in enumerate(phrasings):
         owner = owners.setdefault(terms_of[position], entry.id)
-        if owner != entry.id:
-            message = f"{label} is also a phrasing of entry {owner!r}"
-            found[COLLISION].append(Problem(path, line, message))
-            continue
-        if semantic is None or neighbourhoods is None:
-            ranking = index.rank(text)
+        if owner == entry.id:
+            ranked.append(position)
         else:
-            among = np.unique(np.append(neighbourhoods[position], own)).tolist()
+            message = f"{text!r} (entry {entry.id!r}) is also a phrasing of entry {owner!r}"
+            found[COLLISION].append(Problem(path, line, message))
+    amongs: list[list[int] | None] = [[] for _ in ranked]  # [] = every entry
+    if semantic is not None:
+        amongs = candidates(
+            engine, ranked, [terms_of[p] for p in ranked], [phrasings[p][0] for p in ranked]
+        )
+    for position, among in zip(ranked, amongs, strict=True):
+        _, entry, path, line, text = phrasings[position]
+        if semantic is None:
+            ranking = index.rank(text)
+        elif among is None:
+            continue  # settled: answered with its own entry
+        else:
             ranking = index.rank(text, embedding=semantic.phrasing(position), among=among)
         wrong = verdict(entry, *engine.decide(ranking))
         if wrong is not None:
-            found[wrong[0]].append(Problem(path, line, f"{label} {wrong[1]}"))
+            message = f"{text!r} (entry {entry.id!r}) {wrong[1]}"
+            found[wrong[0]].append(Problem(path, line, message))
+    found[COLLISION].sort(key=lambda p: (str(p.path), p.line))
     return CorpusReport(*(tuple(found[k]) for k in (COLLISION, CROSSING, AMBIGUITY)))

@@ -32,7 +32,6 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.faq.corpus import Corpus, Entry
-from bot.faq.neighbours import BLOCK_ROWS, Positions, top_columns
 from bot.faq.normalise import Normaliser
 from bot.faq.semantic import SemanticIndex, Vector
 
@@ -152,6 +151,7 @@ class FaqIndex:
         self._word_list = sorted(self._words)
         self._stems = set(postings)
         self._typos: dict[str, str] = {}
+        self._posting_arrays: dict[str, npt.NDArray[np.int64]] | None = None  # for `coverages`
 
     # -- query side -------------------------------------------------------------------------
 
@@ -209,35 +209,58 @@ class FaqIndex:
                     covered[index] = share
         return {index: 100 * weight / total for index, weight in covered.items()}
 
-    def covering(self, questions: Sequence[Sequence[str]], k: int) -> Positions:
-        """For each question (as its terms), the `k` entries covering most of its IDF weight.
-
-        The coverage stage for many questions at once, for `tnl-bot check`: per block of
-        questions, one weighted count over the postings of all their terms.
-        """
+    def coverages(self, questions: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+        """`_coverage` of a block of questions (as their terms) for every entry, rows × entries:
+        for `tnl-bot check`, one weighted count over the postings of all their terms."""
+        if self._posting_arrays is None:
+            self._posting_arrays = {
+                t: np.array(i, dtype=np.int64) for t, i in self._postings.items()
+            }
+        arrays = self._posting_arrays
         count = len(self.entries)
-        arrays = {t: np.array(ids, dtype=np.int64) for t, ids in self._postings.items()}
-        found = np.empty((len(questions), min(k, count)), dtype=np.int64)
-        for start in range(0, len(questions), BLOCK_ROWS):
-            block = questions[start : start + BLOCK_ROWS]
-            cells: list[npt.NDArray[np.int64]] = []
-            weights: list[npt.NDArray[np.float64]] = []
-            for row, terms in enumerate(block):
-                for term in terms:
-                    postings = arrays.get(term)
-                    if postings is not None:
-                        cells.append(postings + row * count)
-                        weights.append(np.full(len(postings), self._idf[term]))
-            flat: npt.NDArray[np.float64] = np.zeros(len(block) * count)
-            if cells:
-                counted = np.bincount(
-                    np.concatenate(cells), np.concatenate(weights), minlength=len(block) * count
-                )
-                flat = counted.astype(np.float64)
-            # Ties broken like `rank` does: the entry whose vocabulary is mostly the question.
-            flat += flat * 1e-9 / np.tile(self._vocabulary_weights, len(block))
-            found[start : start + len(block)] = top_columns(flat.reshape(len(block), count), k)
-        return found
+        cells: list[npt.NDArray[np.int64]] = []
+        offsets: list[int] = []
+        weights: list[float] = []
+        totals = np.ones(len(questions))
+        for row, terms in enumerate(questions):
+            known = [(term, self._idf.get(term, self._unknown_idf)) for term in terms]
+            totals[row] = sum(w for _, w in known) or 1.0
+            for term, weight in known:
+                postings = arrays.get(term)
+                if postings is not None:
+                    cells.append(postings)
+                    offsets.append(row * count)
+                    weights.append(weight)
+        covered = np.zeros(len(questions) * count)
+        if cells:
+            lengths = [len(c) for c in cells]
+            flat = np.concatenate(cells) + np.repeat(offsets, lengths)
+            counted = np.bincount(flat, np.repeat(weights, lengths), minlength=covered.size)
+            covered = counted.astype(np.float64, copy=False)
+        shares: npt.NDArray[np.float64] = covered.reshape(len(questions), count)
+        shares *= (100 / totals)[:, None]
+        return shares
+
+    def coverage_order(self, shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Coverage shares nudged so that sorting them breaks ties like `rank` does: the entry
+        whose vocabulary is mostly the question first."""
+        nudged: npt.NDArray[np.float64] = shares * (1 + 1e-9 / self._vocabulary_weights)
+        return nudged
+
+    def fuzzy_of(self, entry: int, terms: Sequence[str]) -> float:
+        """The fuzzy score `rank` gives an entry for a question with these terms."""
+        if not terms:
+            return 0.0
+        found = process.extractOne(
+            " ".join(terms), self._entry_phrasings[entry], scorer=fuzz.token_set_ratio
+        )
+        return float(found[1]) if found is not None else 0.0
+
+    def scaled(self, cosines: Vector) -> Vector:
+        """Cosines on 0–100, unrelated sentences (the floor) and below at 0."""
+        floor = self.weights.semantic_floor
+        scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
+        return scores
 
     def _keyword_hits(self, terms: Sequence[str]) -> set[int]:
         present = frozenset(terms)
@@ -259,12 +282,6 @@ class FaqIndex:
             owner = owners[position]
             best.setdefault(owner, score)  # results come best first
         return best
-
-    def _scaled(self, cosines: Vector) -> Vector:
-        """Cosines on 0–100, unrelated sentences (the floor) and below at 0."""
-        floor = self.weights.semantic_floor
-        scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
-        return scores
 
     def rank(
         self,
@@ -295,7 +312,7 @@ class FaqIndex:
         if self.semantic is not None:
             vector = self.semantic.embed(question) if embedding is None else embedding
             similarities = self.semantic.similarities(vector, among)
-            semantic = self._scaled(similarities.combined)
+            semantic = self.scaled(similarities.combined)
             owner = np.arange(len(semantic)) if among is None else np.asarray(among)
             views = [int(owner[np.argmax(semantic)]), int(owner[np.argmax(similarities.mean)])]
             closest = np.argpartition(-semantic, min(w.candidates, len(semantic) - 1))

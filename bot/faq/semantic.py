@@ -56,12 +56,19 @@ class SemanticIndex:
         self.path = cache_dir / "embeddings" / f"{content_key([encoder.tag, *phrasings])}.npy"
         cached = self._cached(len(phrasings))
         if cached is None:
-            cached = encoder.encode(phrasings)
+            # A phrasing repeated across entries (a generated corpus, a copied alternative) is
+            # embedded once.
+            distinct = {text: row for row, text in enumerate(dict.fromkeys(phrasings))}
+            encoded = encoder.encode(list(distinct))
+            cached = encoded[[distinct[text] for text in phrasings]]
             self._store(cached)
         self.matrix: Matrix = cached
         self._counts = counts.astype(np.float32)
         centroids = np.add.reduceat(np.asarray(cached), self._starts, axis=0)
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        lengths = np.linalg.norm(centroids, axis=1)
+        centroids /= lengths[:, None]
+        # |mean of the phrasings|: the mean cosine view is the centroid cosine times this.
+        self.mean_lengths: Vector = (lengths / self._counts).astype(np.float32)
         self._centroids: Matrix = centroids
 
     @classmethod
@@ -101,13 +108,6 @@ class SemanticIndex:
     def centroids(self) -> Matrix:
         """One unit row per entry, the normalised mean of its phrasings' embeddings."""
         return self._centroids
-
-    def means(self) -> Matrix:
-        """One row per entry, the plain mean of its phrasings: its dot product with a question is
-        the mean cosine view. Computed on demand (for `check`), not kept by the running bot."""
-        sums = np.add.reduceat(np.asarray(self.matrix), self._starts, axis=0)
-        means: Matrix = (sums / self._counts[:, None]).astype(np.float32)
-        return means
 
     def similarities(self, vector: Vector, among: Sequence[int] | None = None) -> Similarities:
         """Per entry, or per entry of `among` in its order (then only their phrasings are read)."""

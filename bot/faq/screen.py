@@ -1,0 +1,107 @@
+"""Which phrasings `tnl-bot check` must rank, and against which entries.
+
+Ranking each of 60,000 phrasings against 10,000 entries cost 15 ms a phrasing (15 minutes), and
+ranking it against its few nearest entries still 1.5 ms. Most phrasings need neither: a corpus
+phrasing covers all of its own entry's vocabulary and is one of its phrasings, so its own entry's
+score has a floor, and every other entry's score a ceiling computed from two numbers, its best
+coverage of the phrasing and its best centroid cosine. Both come, for all phrasings at once, from
+one matrix product with the entry centroids and one weighted count over the postings, in blocks.
+When the floor beats every ceiling by the margins `decide` asks for, and two of the three views
+that vote agree, the phrasing is *settled*: the engine answers it with its own entry, provably
+(up to float rounding, given a slack). The others are ranked against their own entry and the
+entries nearest to them by each view, as many as `rank` keeps as candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.faq.engine import FaqEngine
+
+Positions = npt.NDArray[np.int64]
+# Phrasings per block: 256 × 10,000 cosines (10 MB) stay in cache.
+BLOCK_ROWS = 256
+# Float32 rounding between the views computed here and in `rank`.
+SLACK = 1e-3
+
+
+def top_columns(values: npt.NDArray[np.floating[Any]], k: int) -> Positions:
+    """Column positions of each row's `k` largest values, unordered; all when there are fewer."""
+    if values.shape[1] <= k:
+        return np.tile(np.arange(values.shape[1], dtype=np.int64), (values.shape[0], 1))
+    top: Positions = np.argpartition(values, -k, axis=1)[:, -k:]
+    return top
+
+
+def candidates(
+    engine: FaqEngine,
+    positions: Sequence[int],
+    terms: Sequence[tuple[str, ...]],
+    owners: Sequence[int],
+) -> list[list[int] | None]:
+    """Per phrasing (its row in the semantic stage's matrix, its terms, its entry's position),
+    None when it is settled, else the entries to rank it against, its own included. Needs the
+    semantic stage."""
+    found: list[list[int] | None] = []
+    for start in range(0, len(terms), BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
+        found += _block(
+            engine, np.asarray(positions[block]), terms[block], np.asarray(owners[block])
+        )
+    return found
+
+
+def _block(
+    engine: FaqEngine, positions: Positions, terms: Sequence[tuple[str, ...]], own: Positions
+) -> list[list[int] | None]:
+    index, t = engine.index, engine.thresholds
+    w = index.weights
+    semantic = index.semantic
+    assert semantic is not None  # the caller checks
+    rows = np.arange(len(terms))
+    vectors = np.asarray(semantic.matrix[positions])
+    centroid = vectors @ semantic.centroids.T
+    mean = centroid * semantic.mean_lengths
+    coverage = index.coverages(terms)
+    own_centroid, own_mean = centroid[rows, own].copy(), mean[rows, own].copy()
+    own_coverage = coverage[rows, own].copy()
+    for view in (centroid, mean, coverage):
+        view[rows, own] = -np.inf  # the rivals' best below
+    best_centroid, best_mean = centroid.max(axis=1), mean.max(axis=1)
+    best_coverage = coverage.max(axis=1)
+
+    own_fuzzy = np.array([index.fuzzy_of(int(e), q) for e, q in zip(own, terms, strict=True)])
+    self_cosine = np.einsum("ij,ij->i", vectors, vectors)
+    own_lexical = w.fuzzy * own_fuzzy + w.coverage * own_coverage  # its keywords may add more
+    rival_lexical = w.fuzzy * 100 + w.coverage * best_coverage + w.keyword * 100
+    # Its closest phrasing is the phrasing itself; a rival's is at best identical.
+    own_meaning = index.scaled((self_cosine + own_centroid) / 2)
+    rival_meaning = index.scaled((1 + best_centroid) / 2)
+    share = w.semantic
+    own_score = (1 - share) * own_lexical + share * own_meaning
+    rival_score = (1 - share) * rival_lexical + share * rival_meaning
+    votes = 1 + (own_meaning > rival_meaning + SLACK) + (own_mean > best_mean + SLACK)
+    settled = (
+        (own_coverage > best_coverage + SLACK)  # among `rank`'s candidates, first by coverage
+        & (own_lexical > rival_lexical + SLACK)  # the lexical view votes for it
+        & (votes >= min(t.votes, 3))
+        & (own_score >= t.answer + SLACK)
+        & (own_score - rival_score >= max(t.margin, t.out_margin) + SLACK)
+    )
+    open_rows = np.flatnonzero(~settled)
+    k = w.candidates
+    near = np.hstack(
+        [
+            top_columns(centroid[open_rows], k),
+            top_columns(mean[open_rows], k),
+            top_columns(index.coverage_order(coverage[open_rows]), k),
+        ]
+    )
+    found: list[list[int] | None] = [None] * len(terms)
+    for row, entries in zip(open_rows.tolist(), near.tolist(), strict=True):
+        found[row] = sorted({*entries, int(own[row])})
+    return found
