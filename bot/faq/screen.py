@@ -15,6 +15,7 @@ entries nearest to them by each view, as many as `rank` keeps as candidates.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,42 @@ Positions = npt.NDArray[np.int64]
 BLOCK_ROWS = 256
 # Float32 rounding between the views computed here and in `rank`.
 SLACK = 1e-3
+# Rivals whose phrasings are read, at most, for one phrasing left unsettled by the centroids.
+LOOKED_AT = 32
+Scores = npt.NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Per phrasing, a floor for its own entry and a ceiling for every other entry, on the
+    lexical score, the combined cosine (closest phrasing and centroid) and the mean cosine."""
+
+    own_lexical: Scores
+    rival_lexical: Scores
+    own_combined: Scores
+    rival_combined: Scores
+    own_mean: Scores
+    rival_mean: Scores
+
+    def settled(self, engine: FaqEngine) -> npt.NDArray[np.bool_]:
+        """Where `decide` answers with the own entry whatever the exact scores within the
+        bounds, provided the lexical view votes for it: a second view agrees, the own score
+        reaches the answer threshold and leads every other by the margins it asks for."""
+        index, t = engine.index, engine.thresholds
+        share = index.weights.semantic
+        own_meaning = index.scaled(self.own_combined)
+        rival_meaning = index.scaled(self.rival_combined)
+        own_score = (1 - share) * self.own_lexical + share * own_meaning
+        rival_score = (1 - share) * self.rival_lexical + share * rival_meaning
+        votes = (
+            1 + (own_meaning > rival_meaning + SLACK) + (self.own_mean > self.rival_mean + SLACK)
+        )
+        settled: npt.NDArray[np.bool_] = (
+            (votes >= min(t.votes, 3))
+            & (own_score >= t.answer + SLACK)
+            & (own_score - rival_score >= max(t.margin, t.out_margin) + SLACK)
+        )
+        return settled
 
 
 def top_columns(values: npt.NDArray[np.floating[Any]], k: int) -> Positions:
@@ -66,7 +103,7 @@ def _block(
     terms: Sequence[tuple[str, ...]],
     own: Positions,
 ) -> list[list[int] | None]:
-    index, t = engine.index, engine.thresholds
+    index = engine.index
     w = index.weights
     semantic = index.semantic
     assert semantic is not None  # the caller checks
@@ -86,20 +123,26 @@ def _block(
     self_cosine = np.einsum("ij,ij->i", vectors, vectors)
     own_lexical = w.fuzzy * own_fuzzy + w.coverage * own_coverage  # its keywords may add more
     rival_lexical = w.fuzzy * 100 + w.coverage * best_coverage + w.keyword * 100
-    # Its closest phrasing is the phrasing itself; a rival's is at best identical.
-    own_meaning = index.scaled((self_cosine + own_centroid) / 2)
-    rival_meaning = index.scaled((1 + best_centroid) / 2)
-    share = w.semantic
-    own_score = (1 - share) * own_lexical + share * own_meaning
-    rival_score = (1 - share) * rival_lexical + share * rival_meaning
-    votes = 1 + (own_meaning > rival_meaning + SLACK) + (own_mean > best_mean + SLACK)
-    settled = (
-        (own_coverage > best_coverage + SLACK)  # among `rank`'s candidates, first by coverage
-        & (own_lexical > rival_lexical + SLACK)  # the lexical view votes for it
-        & (votes >= min(t.votes, 3))
-        & (own_score >= t.answer + SLACK)
-        & (own_score - rival_score >= max(t.margin, t.out_margin) + SLACK)
-    )
+    # Its closest phrasing is the phrasing itself; a rival's is at best identical to it...
+    own_combined = (self_cosine + own_centroid) / 2
+    rival_combined = (1 + best_centroid) / 2
+    # First by coverage (so among `rank`'s candidates), and the lexical view votes for it.
+    lexical = (own_coverage > best_coverage + SLACK) & (own_lexical > rival_lexical + SLACK)
+    bounds = Bounds(own_lexical, rival_lexical, own_combined, rival_combined, own_mean, best_mean)
+    settled = lexical & bounds.settled(engine)
+    # ... which leaves too many phrasings unsettled: for those, the actual closest phrasing of
+    # the few rivals whose centroid alone could bring them level with the own entry.
+    for row in np.flatnonzero(~settled & lexical).tolist():
+        level = centroid[row] > 2 * own_combined[row] - 1 - 2 * SLACK
+        rivals = np.flatnonzero(level)
+        if len(rivals) > LOOKED_AT:
+            continue
+        rest = float(centroid[row][~level].max(initial=-1.0))
+        closest = semantic.similarities(vectors[row], rivals.tolist()).closest
+        exact = (closest + centroid[row, rivals]) / 2
+        rival_combined[row] = max(float(exact.max(initial=-1.0)), (1 + rest) / 2)
+    bounds = Bounds(own_lexical, rival_lexical, own_combined, rival_combined, own_mean, best_mean)
+    settled = lexical & bounds.settled(engine)
     open_rows = np.flatnonzero(~settled)
     k = w.candidates
     near = np.hstack(
