@@ -85,7 +85,11 @@ def check_phrasings(engine: FaqEngine) -> CorpusReport:
         for own, entry in enumerate(corpus.entries)
         for located in _located(corpus, entry)
     ]
-    terms_of = [index.terms(text) for *_, text in phrasings]
+    terms_of = [
+        index.phrasing_terms(own, number)
+        for own, entry in enumerate(corpus.entries)
+        for number in range(len(entry.phrasings))
+    ]
     owners: dict[tuple[str, ...], str] = {}
     ranked: list[int] = []  # positions of the phrasings to rank: the first of their terms
     for position, (_, entry, path, line, text) in enumerate(phrasings):

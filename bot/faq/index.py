@@ -209,6 +209,13 @@ class FaqIndex:
                     covered[index] = share
         return {index: 100 * weight / total for index, weight in covered.items()}
 
+    def phrasing_terms(self, entry: int, number: int) -> tuple[str, ...]:
+        """What `terms` finds in the entry's n-th phrasing (question first), from the stems kept
+        at construction: every word of a phrasing is a corpus word, so none is corrected or
+        dropped. For `tnl-bot check`, which needs them for 60,000 phrasings."""
+        stems = self._entry_phrasings[entry][number].split()
+        return tuple(dict.fromkeys(stems[:MAX_QUESTION_WORDS]))
+
     def coverages(self, questions: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
         """`_coverage` of a block of questions (as their terms) for every entry, rows × entries:
         for `tnl-bot check`, one weighted count over the postings of all their terms."""

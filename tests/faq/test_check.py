@@ -114,3 +114,10 @@ def test_check_runs_at_ten_thousand_entries(corpus: Corpus, campaign: Campaign) 
     duplicates = [p for p in report.collisions if "is also a phrasing of" in p.message]
     assert len(duplicates) == 20_000 - len(distinct)
     assert all(str(p).startswith("<corpus>:0: ") for p in report.errors)
+
+
+def test_phrasing_terms_are_what_terms_finds(engine: FaqEngine) -> None:
+    index = engine.index
+    for own, entry in enumerate(engine.corpus.entries):
+        for number, text in enumerate(entry.phrasings):
+            assert index.phrasing_terms(own, number) == index.terms(text), text
