@@ -180,7 +180,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     problems.extend(check_plan(campaign_file, args.templates))
     if corpus is not None and campaign is not None:
         report = check_phrasings(FaqEngine(corpus, campaign))
-        problems.extend(report.collisions)
+        problems.extend(report.errors)
         if args.verbose:
             for warning in report.ambiguities:
                 out.write(f"{warning} (warning)\n")

@@ -51,7 +51,11 @@ class Announcement:
 
     @property
     def days_left(self) -> int | None:
-        return REMINDER_DAYS.get(self.kind)
+        """For a reminder, the days from its actual date (Paris) to closing day: a `reminder-30`
+        moved to another date must not still say « Plus que 30 jours »."""
+        if self.kind not in REMINDER_DAYS:
+            return None
+        return (self.edition.closes - self.due.astimezone(PARIS).date()).days
 
 
 def _at_nine(day: dt.date) -> dt.datetime:

@@ -7,6 +7,7 @@ the rest before anyone is online.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,8 @@ from scheduler.plan import Announcement
 FIELDS = frozenset(
     {"edition", "opens", "closes", "results", "days_left", "questionnaire", "page", "hashtags"}
 )
+# « 30 jours », « 7 j » in a rendered text: the number of days it announces.
+_DAYS = re.compile(r"\b(\d+)\s*(?:jours?|j)\b")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -97,9 +100,24 @@ def load_templates(path: Path) -> Templates:
     return _compile(document, validate(document, TemplatesFile))
 
 
+def _wrong_days(announcement: Announcement, text: str) -> str | None:
+    """What is wrong with the number of days a reminder's text announces, if anything: a number
+    written in the template, or a reminder moved to closing day or after it."""
+    left = announcement.days_left
+    if left is None:
+        return None
+    if left < 1:
+        return f"due {-left} day(s) after closing day" if left else "due on closing day"
+    said = {int(n) for n in _DAYS.findall(text)}
+    if said - {left}:
+        written = ", ".join(str(n) for n in sorted(said - {left}))
+        return f"says {written} days but is due {left} days before closing: use {{{{ days_left }}}}"
+    return None
+
+
 def render_problems(templates: Templates, plan: list[Announcement]) -> list[Problem]:
-    """Render every planned announcement: catches missing fields (an edition without `page`)
-    and texts longer than the platforms accept."""
+    """Render every planned announcement: catches missing fields (an edition without `page`),
+    texts longer than the platforms accept, and reminders announcing the wrong number of days."""
     problems: list[Problem] = []
     for announcement in plan:
         try:
@@ -108,6 +126,10 @@ def render_problems(templates: Templates, plan: list[Announcement]) -> list[Prob
             message = f"{announcement.kind} for edition {announcement.edition.name}: {error}"
             problems.append(templates.problem(announcement, message))
             continue
+        wrong = _wrong_days(announcement, text)
+        if wrong is not None:
+            message = f"{announcement.kind} for edition {announcement.edition.name}: {wrong}"
+            problems.append(templates.problem(announcement, message))
         if len(text) > templates.settings.max_length:
             problems.append(
                 templates.problem(

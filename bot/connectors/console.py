@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import textwrap
 from collections.abc import Callable
 
@@ -25,6 +26,31 @@ WELCOME = (
 )
 PROMPT = "Vous › "
 SPEAKER = "TNL › "
+
+
+# A URL or an e-mail address: copied from the terminal, a line break at a hyphen would change it.
+_ADDRESS = re.compile(r"://|^www\.|\w@\w")
+
+
+class _Wrapper(textwrap.TextWrapper):
+    """textwrap's wrapper, breaking at hyphens in words but never inside an address."""
+
+    def _split(self, text: str) -> list[str]:
+        chunks: list[str] = []
+        for chunk in self.wordsep_simple_re.split(text):
+            if chunk and not _ADDRESS.search(chunk):
+                chunks += [c for c in super()._split(chunk) if c]
+            elif chunk:
+                chunks.append(chunk)
+        return chunks
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """The lines of a reply. On ordinary spaces only: textwrap, unlike rich, keeps « 31 mars »
+    and the no-break space before « : » together; an address longer than a line is left whole
+    (the terminal folds it) rather than cut, and never broken at a hyphen."""
+    wrapper = _Wrapper(width, break_long_words=False)
+    return [row for line in text.splitlines() for row in wrapper.wrap(line) or [""]]
 
 
 class ConsoleChat:
@@ -45,11 +71,8 @@ class ConsoleChat:
         service.add_platform(PLATFORM, CAPABILITIES)
 
     def _wrap(self, text: str) -> str:
-        """Wrap on ordinary spaces only: textwrap, unlike rich, keeps « 31 mars » and the no-break
-        space before « : » together."""
         width = max(20, self.console.width - len(SPEAKER))
-        lines = [row for line in text.splitlines() for row in textwrap.wrap(line, width) or [""]]
-        return ("\n" + " " * len(SPEAKER)).join(lines)
+        return ("\n" + " " * len(SPEAKER)).join(wrap(text, width))
 
     def _show(self, reply: Reply) -> None:
         body = Text(SPEAKER, style="bold green")

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.faq.corpus import Corpus, Entry
@@ -132,6 +133,7 @@ class FaqIndex:
                     self._keywords[min(keyword_terms)].append((keyword_terms, index))
             self._entry_phrasings.append(own)
             vocabularies.append(vocabulary)
+        self._vocabularies = vocabularies
 
         count = len(self.entries)
         postings: dict[str, list[int]] = defaultdict(list)
@@ -145,9 +147,11 @@ class FaqIndex:
         # How much an entry says in total: among entries covering a question equally, the one
         # whose vocabulary is mostly that question is the better candidate (BM25's length idea).
         self._vocabulary_weight = [sum(self._idf[t] for t in v) or 1.0 for v in vocabularies]
+        self._vocabulary_weights = np.array(self._vocabulary_weight)
         self._word_list = sorted(self._words)
         self._stems = set(postings)
         self._typos: dict[str, str] = {}
+        self._posting_arrays: dict[str, npt.NDArray[np.int64]] | None = None  # for `coverages`
 
     # -- query side -------------------------------------------------------------------------
 
@@ -182,16 +186,88 @@ class FaqIndex:
         )
         return tuple(dict.fromkeys(stems))
 
-    def _coverage(self, terms: Sequence[str]) -> dict[int, float]:
-        """Share (0–100) of the question's IDF weight each entry covers; zero shares are absent."""
+    def _coverage(
+        self, terms: Sequence[str], among: Sequence[int] | None = None
+    ) -> dict[int, float]:
+        """Share (0–100) of the question's IDF weight each entry covers; zero shares are absent.
+
+        `among` computes it for those entries only, from their vocabularies: cheaper than the
+        postings when a common term would touch thousands of entries.
+        """
+        weights = [(term, self._idf.get(term, self._unknown_idf)) for term in terms]
+        total = sum(w for _, w in weights)
         covered: dict[int, float] = defaultdict(float)
-        total = 0.0
-        for term in terms:
-            weight = self._idf.get(term, self._unknown_idf)
-            total += weight
-            for index in self._postings.get(term, ()):
-                covered[index] += weight
+        if among is None:
+            for term, weight in weights:
+                for index in self._postings.get(term, ()):
+                    covered[index] += weight
+        else:
+            for index in among:
+                vocabulary = self._vocabularies[index]
+                share = sum(w for term, w in weights if term in vocabulary)
+                if share:
+                    covered[index] = share
         return {index: 100 * weight / total for index, weight in covered.items()}
+
+    def phrasing_terms(self, entry: int, number: int) -> tuple[str, ...]:
+        """What `terms` finds in the entry's n-th phrasing (question first), from the stems kept
+        at construction: every word of a phrasing is a corpus word, so none is corrected or
+        dropped. For `tnl-bot check`, which needs them for 60,000 phrasings."""
+        stems = self._entry_phrasings[entry][number].split()
+        return tuple(dict.fromkeys(stems[:MAX_QUESTION_WORDS]))
+
+    def coverages(self, questions: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+        """`_coverage` of a block of questions (as their terms) for every entry, rows × entries:
+        for `tnl-bot check`, one weighted count over the postings of all their terms."""
+        if self._posting_arrays is None:
+            self._posting_arrays = {
+                t: np.array(i, dtype=np.int64) for t, i in self._postings.items()
+            }
+        arrays = self._posting_arrays
+        count = len(self.entries)
+        cells: list[npt.NDArray[np.int64]] = []
+        offsets: list[int] = []
+        weights: list[float] = []
+        totals = np.ones(len(questions))
+        for row, terms in enumerate(questions):
+            known = [(term, self._idf.get(term, self._unknown_idf)) for term in terms]
+            totals[row] = sum(w for _, w in known) or 1.0
+            for term, weight in known:
+                postings = arrays.get(term)
+                if postings is not None:
+                    cells.append(postings)
+                    offsets.append(row * count)
+                    weights.append(weight)
+        covered = np.zeros(len(questions) * count)
+        if cells:
+            lengths = [len(c) for c in cells]
+            flat = np.concatenate(cells) + np.repeat(offsets, lengths)
+            counted = np.bincount(flat, np.repeat(weights, lengths), minlength=covered.size)
+            covered = counted.astype(np.float64, copy=False)
+        shares: npt.NDArray[np.float64] = covered.reshape(len(questions), count)
+        shares *= (100 / totals)[:, None]
+        return shares
+
+    def coverage_order(self, shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Coverage shares nudged so that sorting them breaks ties like `rank` does: the entry
+        whose vocabulary is mostly the question first."""
+        nudged: npt.NDArray[np.float64] = shares * (1 + 1e-9 / self._vocabulary_weights)
+        return nudged
+
+    def fuzzy_of(self, entry: int, terms: Sequence[str]) -> float:
+        """The fuzzy score `rank` gives an entry for a question with these terms."""
+        if not terms:
+            return 0.0
+        found = process.extractOne(
+            " ".join(terms), self._entry_phrasings[entry], scorer=fuzz.token_set_ratio
+        )
+        return float(found[1]) if found is not None else 0.0
+
+    def scaled(self, cosines: Vector) -> Vector:
+        """Cosines on 0–100, unrelated sentences (the floor) and below at 0."""
+        floor = self.weights.semantic_floor
+        scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
+        return scores
 
     def _keyword_hits(self, terms: Sequence[str]) -> set[int]:
         present = frozenset(terms)
@@ -214,16 +290,22 @@ class FaqIndex:
             best.setdefault(owner, score)  # results come best first
         return best
 
-    def _scaled(self, cosines: Vector) -> Vector:
-        """Cosines on 0–100, unrelated sentences (the floor) and below at 0."""
-        floor = self.weights.semantic_floor
-        scores: Vector = np.clip((cosines - floor) * (100 / (1 - floor)), 0, 100)
-        return scores
+    def rank(
+        self,
+        question: str,
+        limit: int = 5,
+        *,
+        embedding: Vector | None = None,
+        among: Sequence[int] | None = None,
+    ) -> Ranking:
+        """Best entries first; `embedding` spares re-embedding a text the index already knows.
 
-    def rank(self, question: str, limit: int = 5, *, embedding: Vector | None = None) -> Ranking:
-        """Best entries first; `embedding` spares re-embedding a text the index already knows."""
+        `among` (entry positions, distinct) ranks those entries only, as if the corpus held no
+        other: `tnl-bot check` ranks each phrasing against its few nearest entries this way
+        instead of against 10,000 (bot/faq/check.py).
+        """
         terms = self.terms(question)
-        coverage = self._coverage(terms)
+        coverage = self._coverage(terms, among)
         w = self.weights
         candidates = heapq.nlargest(
             w.candidates,
@@ -231,15 +313,18 @@ class FaqIndex:
             key=lambda i: (coverage[i], coverage[i] / self._vocabulary_weight[i]),
         )
         semantic: Vector | None = None
+        # Entry → its row in `semantic`: the entry itself, or its position in `among`.
+        row: dict[int, int] | None = None if among is None else {e: r for r, e in enumerate(among)}
         views: list[int] = []  # the semantic views' best entries, the lexical one added below
         if self.semantic is not None:
             vector = self.semantic.embed(question) if embedding is None else embedding
-            similarities = self.semantic.similarities(vector)
-            semantic = self._scaled(similarities.combined)
-            views = [int(np.argmax(semantic)), int(np.argmax(similarities.mean))]
+            similarities = self.semantic.similarities(vector, among)
+            semantic = self.scaled(similarities.combined)
+            owner = np.arange(len(semantic)) if among is None else np.asarray(among)
+            views = [int(owner[np.argmax(semantic)]), int(owner[np.argmax(similarities.mean)])]
             closest = np.argpartition(-semantic, min(w.candidates, len(semantic) - 1))
             seen = set(candidates)
-            candidates += [int(i) for i in closest[: w.candidates] if int(i) not in seen]
+            candidates += [int(owner[i]) for i in closest[: w.candidates] if owner[i] not in seen]
         if not candidates:
             return Ranking(terms, ())
         fuzzy = self._fuzzy(" ".join(terms), candidates) if terms else {}
@@ -250,7 +335,10 @@ class FaqIndex:
             + w.keyword * 100 * (i in keyword)
             for i in candidates
         }
-        meaning = {i: 0.0 if semantic is None else float(semantic[i]) for i in candidates}
+        meaning = {
+            i: 0.0 if semantic is None else float(semantic[i if row is None else row[i]])
+            for i in candidates
+        }
         share = 0.0 if semantic is None else w.semantic
         scores = {i: (1 - share) * lexical[i] + share * meaning[i] for i in candidates}
         top = heapq.nlargest(limit, candidates, key=scores.__getitem__)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +56,19 @@ class SemanticIndex:
         self.path = cache_dir / "embeddings" / f"{content_key([encoder.tag, *phrasings])}.npy"
         cached = self._cached(len(phrasings))
         if cached is None:
-            cached = encoder.encode(phrasings)
+            # A phrasing repeated across entries (a generated corpus, a copied alternative) is
+            # embedded once.
+            distinct = {text: row for row, text in enumerate(dict.fromkeys(phrasings))}
+            encoded = encoder.encode(list(distinct))
+            cached = encoded[[distinct[text] for text in phrasings]]
             self._store(cached)
         self.matrix: Matrix = cached
         self._counts = counts.astype(np.float32)
         centroids = np.add.reduceat(np.asarray(cached), self._starts, axis=0)
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        lengths = np.linalg.norm(centroids, axis=1)
+        centroids /= lengths[:, None]
+        # |mean of the phrasings|: the mean cosine view is the centroid cosine times this.
+        self.mean_lengths: Vector = (lengths / self._counts).astype(np.float32)
         self._centroids: Matrix = centroids
 
     @classmethod
@@ -96,10 +104,28 @@ class SemanticIndex:
         """The stored embedding of the corpus's n-th phrasing (entries in order, question first)."""
         return np.asarray(self.matrix[position])
 
-    def similarities(self, vector: Vector) -> Similarities:
-        cosines: Vector = self.matrix @ vector
+    @property
+    def centroids(self) -> Matrix:
+        """One unit row per entry, the normalised mean of its phrasings' embeddings."""
+        return self._centroids
+
+    def similarities(self, vector: Vector, among: Sequence[int] | None = None) -> Similarities:
+        """Per entry, or per entry of `among` in its order (then only their phrasings are read)."""
+        if among is None:
+            cosines: Vector = self.matrix @ vector
+            return Similarities(
+                closest=np.maximum.reduceat(cosines, self._starts),
+                centroid=self._centroids @ vector,
+                mean=(np.add.reduceat(cosines, self._starts) / self._counts).astype(np.float32),
+            )
+        chosen = np.asarray(among, dtype=np.int64)
+        counts = self._counts[chosen].astype(np.int64)
+        starts = np.zeros(len(chosen), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        rows = np.repeat(self._starts[chosen] - starts, counts) + np.arange(int(counts.sum()))
+        cosines = np.asarray(self.matrix[rows]) @ vector
         return Similarities(
-            closest=np.maximum.reduceat(cosines, self._starts),
-            centroid=self._centroids @ vector,
-            mean=(np.add.reduceat(cosines, self._starts) / self._counts).astype(np.float32),
+            closest=np.maximum.reduceat(cosines, starts),
+            centroid=self._centroids[chosen] @ vector,
+            mean=(np.add.reduceat(cosines, starts) / self._counts[chosen]).astype(np.float32),
         )

@@ -11,14 +11,23 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from bot.faq.curation import Group
+    from bot.faq.engine import FaqEngine
     from bot.store.store import Store
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     unanswered = commands.add_parser(
-        "unanswered", help="most frequent questions the bot could not answer"
+        "unanswered",
+        help="questions the bot could not answer (and 👎), grouped by meaning",
+        parents=[common],
     )
-    unanswered.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    unanswered.add_argument("--limit", type=int, default=20, help="how many groups (default 20)")
+    unanswered.add_argument(
+        "--export",
+        action="store_true",
+        help="print the groups as a YAML snippet of candidate alternatives, entry → questions",
+    )
     unanswered.set_defaults(run=cmd_unanswered)
     store = commands.add_parser("store", help="back up or check the store")
     actions = store.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -53,34 +62,63 @@ def _with_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]
         return 1
 
 
+# Distinct questions read from the store to group: the most asked, well beyond a week's misses.
+GROUPED_QUESTIONS = 2_000
+
+
 def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
+    async def work(store: Store) -> int:
+        summaries = await store.most_unanswered(GROUPED_QUESTIONS)
+        if not summaries:
+            out.write("Aucune question sans réponse enregistrée.\n")
+            return 0
+        from bot.faq import curation
+
+        asked = [curation.Asked(s.question, s.count) for s in summaries]
+        groups = curation.group_questions(asked, _engine(args).index)[: args.limit]
+        if args.export:
+            out.write(curation.export(groups))
+        else:
+            _print_groups(groups, out)
+        return 0
+
+    return _with_store(args, work)
+
+
+def _engine(args: argparse.Namespace) -> FaqEngine:
+    from bot.faq.corpus import load_corpus
+    from bot.faq.engine import FaqEngine
+    from bot.options import settings_of
+    from scheduler.campaign import load_campaign
+
+    settings = settings_of(args)
+    return FaqEngine(load_corpus(settings.corpus_dir), load_campaign(settings.campaign))
+
+
+def _print_groups(groups: list[Group], out: TextIO) -> None:
+    """One line per group: how often, a few wordings, the closest entry and its score."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from bot.display import visible
-    from bot.french import long_datetime
-    from bot.paris import PARIS
+    from bot.faq.curation import EXAMPLES
 
-    async def work(store: Store) -> int:
-        summaries = await store.most_unanswered(args.limit)
-        if not summaries:
-            out.write("Aucune question sans réponse enregistrée.\n")
-            return 0
-        table = Table(title="Questions sans réponse")
-        for column in ("fois", "question (dernière formulation)", "meilleur score", "dernière"):
-            table.add_column(column)
-        for summary in summaries:
-            table.add_row(
-                str(summary.count),
-                Text(visible(summary.question)),  # what people typed: data, never markup
-                f"{summary.best_score:.2f}",
-                long_datetime(summary.last_asked.astimezone(PARIS)),
-            )
-        Console(file=out, highlight=False, width=120).print(table)
-        return 0
-
-    return _with_store(args, work)
+    table = Table(title="Questions sans réponse, regroupées par sens")
+    for column in ("fois", "exemples", "entrée la plus proche", "score"):
+        table.add_column(column, justify="right" if column in ("fois", "score") else "left")
+    for group in groups:
+        examples = " · ".join(visible(q) for q in group.questions[:EXAMPLES])
+        more = len(group.questions) - EXAMPLES
+        if more > 0:
+            examples += f" (+{more})"
+        table.add_row(
+            str(group.count),
+            Text(examples),  # what people typed: data, never markup
+            group.entry or "—",
+            f"{group.score:.0f}",
+        )
+    Console(file=out, highlight=False, width=120).print(table)
 
 
 def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:

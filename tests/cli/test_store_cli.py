@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.cli import main
 from bot.display import visible
@@ -107,3 +108,26 @@ def test_a_zero_byte_store_stops_every_command_in_one_line(
     assert "empty (0 bytes)" in err
     assert "Traceback" not in err
     assert (data / "tnl-bot.sqlite3").read_bytes() == b""  # untouched
+
+
+def test_unanswered_groups_by_meaning_and_exports_candidates(data_dir: Path) -> None:
+    async def asked() -> None:
+        store = await Store.open(store_url(data_dir))
+        for question in ("Jusqu'à quand peut-on déposer un dossier ?",) * 2 + (
+            "jusqu'à quand peut on déposer le dossier svp",
+            *HOSTILE,
+        ):
+            await store.log_unanswered(question, 0.2, T0)
+        await store.close()
+
+    asyncio.run(asked())
+    code, out = run(["unanswered"])
+    assert code == 0
+    assert "regroupées par sens" in out
+    lines = [line for line in out.splitlines() if "déposer" in line]
+    assert lines[0].lstrip("│ ").startswith("3 ")  # one group: 2 + 1 askings
+    code, out = run(["unanswered", "--export"])
+    assert code == 0
+    candidates = yaml.safe_load(out)
+    assert any("payer \u202eenilno\u202c ?" in questions for questions in candidates.values())
+    assert "\u202e" not in out

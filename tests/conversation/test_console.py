@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from bot.connectors.console import ConsoleChat
+from bot.connectors.console import ConsoleChat, wrap
 from bot.conversation import ConversationService
 from bot.conversation.commands import parse_command
 
@@ -59,3 +59,16 @@ async def test_console_chat_conversation(service: ConversationService) -> None:
 
 async def test_console_chat_ends_cleanly_on_end_of_input(service: ConversationService) -> None:
     assert "À bientôt" in await run_chat(service, ["merci"])
+
+
+def test_wrap_never_breaks_an_address_at_a_hyphen() -> None:
+    url = "https://territoire-numerique-libre.org/le-label/faq"
+    mail = "contact@territoire-numerique-libre.org"
+    text = f"Écrivez-nous à {mail} ou lisez la foire-aux-questions : {url} et-ceci-aussi."
+    for width in range(20, 70):
+        lines = wrap(text, width)
+        assert any(url in line for line in lines), (width, lines)
+        assert any(mail in line for line in lines), (width, lines)
+        rejoined = "".join(line if line.endswith("-") else f"{line} " for line in lines)
+        assert rejoined.strip() == text  # nothing lost, ordinary words may break at hyphens
+    assert wrap("la foire-aux-questions", 12) == ["la foire-", "aux-", "questions"]

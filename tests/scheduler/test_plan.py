@@ -122,3 +122,39 @@ def test_field_missing_for_an_edition_and_too_long_texts_are_found_by_rendering(
     assert problems[0].message.startswith("opening for edition 2027: ")
     assert problems[0].message.endswith("characters, more than max_length 100")
     assert load_templates(default_templates_file()).settings.max_length == 500
+
+
+MOVED = (
+    'editions:\n  - name: "2027"\n    opens: 2027-03-01\n    closes: 2027-05-31\n'
+    "    announcements:\n      reminder-30: 2027-05-19 09:00\n"
+)
+
+
+def test_a_moved_reminder_says_the_true_number_of_days_left(tmp_path: Path) -> None:
+    calendar = write_calendar(tmp_path, MOVED)
+    plan = {a.kind: a for a in campaign_plan(load_campaign(calendar))}
+    assert plan["reminder-30"].days_left == 12
+    assert plan["reminder-7"].days_left == 7
+    assert plan["opening"].days_left is None
+    text = load_templates(default_templates_file()).render(plan["reminder-30"])
+    assert text.startswith("Plus que 12 jours pour candidater")
+    assert check_plan(calendar) == []
+
+
+def test_check_flags_a_reminder_template_that_hard_codes_the_days(tmp_path: Path) -> None:
+    path = write_templates(tmp_path, ("Plus que {{ days_left }} jours", "Plus que 30 jours"))
+    problems = check_plan(write_calendar(tmp_path, MOVED), path)
+    assert [p.message for p in problems] == [
+        "reminder-30 for edition 2027: says 30 days but is due 12 days before closing: "
+        "use {{ days_left }}",
+        "reminder-7 for edition 2027: says 30 days but is due 7 days before closing: "
+        "use {{ days_left }}",
+    ]
+    assert problems[0].line == line_of(path, "Plus que 30 jours") - 3  # the section's line
+
+
+def test_check_flags_a_reminder_moved_to_closing_day(tmp_path: Path) -> None:
+    calendar = write_calendar(tmp_path, MOVED.replace("2027-05-19", "2027-05-31"))
+    assert [p.message for p in check_plan(calendar)] == [
+        "reminder-30 for edition 2027: due on closing day"
+    ]
