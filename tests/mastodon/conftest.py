@@ -9,10 +9,14 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
+from bot.connectors.mastodon.answer import MentionAnswerer
 from bot.connectors.mastodon.client import MastodonClient
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.runtime import outbox_history
 from bot.connectors.mastodon.target import MastodonTarget
+from bot.conversation import ConversationService
+from bot.conversation.flood import FloodGuard
+from bot.faq.engine import FaqEngine
 from bot.store.store import Store
 from tests.fakes.mastodon_entities import Json
 from tests.fakes.mastodon_server import FakeMastodon
@@ -82,3 +86,18 @@ def world(
     store: Store,
 ) -> World:
     return World(fake, bot_account, account, clock, store)
+
+
+def answerer(
+    account: MastodonAccount, engine: FaqEngine, store: Store, clock: ManualClock
+) -> MentionAnswerer:
+    """A fresh process answering mentions: nothing in memory, only the store."""
+    service = ConversationService(engine, store, clock, flood=FloodGuard(clock, 20, 600))
+    return MentionAnswerer(
+        account, new_client(account, clock), service, store, clock, sleep=clock.sleep
+    )
+
+
+@pytest.fixture
+def alice(fake: FakeMastodon) -> Json:
+    return fake.add_account("alice", "alice-token")

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
-from bot.connectors.mastodon.answer import PICK_HINT, MentionAnswerer
-from bot.connectors.mastodon.config import MastodonAccount
+from bot.connectors.mastodon.answer import PICK_HINT
 from bot.connectors.mastodon.text import html_to_text
-from bot.conversation import ConversationService
-from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
-from bot.store.store import Store
 from tests.fakes.mastodon_entities import Json
 from tests.fakes.mastodon_server import FakeMastodon
-from tests.manual_clock import ManualClock
-from tests.mastodon.conftest import World, new_client
-
-
-def answerer(
-    account: MastodonAccount, engine: FaqEngine, store: Store, clock: ManualClock
-) -> MentionAnswerer:
-    """A fresh process: nothing in memory, only the store."""
-    service = ConversationService(engine, store, clock, flood=FloodGuard(clock, 20, 600))
-    return MentionAnswerer(
-        account, new_client(account, clock), service, store, clock, sleep=clock.sleep
-    )
+from tests.mastodon.conftest import World, answerer
 
 
 def replies_to(fake: FakeMastodon, bot: Json, question: Json) -> list[Json]:
     return [s for s in fake.posts_of(bot) if s["in_reply_to_id"] == question["id"]]
-
-
-@pytest.fixture
-def alice(fake: FakeMastodon) -> Json:
-    return fake.add_account("alice", "alice-token")
 
 
 async def test_a_mention_is_answered_once_also_across_a_restart(

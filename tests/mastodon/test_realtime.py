@@ -8,30 +8,15 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
-
 from bot.connectors.mastodon.answer import MentionAnswerer
-from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.listen import MentionListener
-from bot.conversation import ConversationService
-from bot.conversation.flood import FloodGuard
 from bot.faq.engine import FaqEngine
-from bot.store.store import Store
 from tests.fakes.mastodon_entities import Json
 from tests.fakes.mastodon_server import FakeMastodon
 from tests.manual_clock import ManualClock
-from tests.mastodon.conftest import World, new_client
+from tests.mastodon.conftest import World, answerer
 
 PATIENCE = 5.0  # real seconds a test waits for something that takes milliseconds
-
-
-def answerer(
-    account: MastodonAccount, engine: FaqEngine, store: Store, clock: ManualClock
-) -> MentionAnswerer:
-    service = ConversationService(engine, store, clock, flood=FloodGuard(clock, 20, 600))
-    return MentionAnswerer(
-        account, new_client(account, clock), service, store, clock, sleep=clock.sleep
-    )
 
 
 class Replies:
@@ -73,11 +58,6 @@ async def listening(bot: MentionAnswerer, clock: ManualClock) -> AsyncIterator[M
     finally:
         stop.set()
         await running
-
-
-@pytest.fixture
-def alice(fake: FakeMastodon) -> Json:
-    return fake.add_account("alice", "alice-token")
 
 
 async def test_a_streamed_mention_is_answered_within_two_seconds(
