@@ -15,6 +15,12 @@ from collections.abc import Callable
 
 Length = Callable[[str], int]
 
+
+def utf16_length(text: str) -> int:
+    """Telegram's measure of a text: UTF-16 code units (an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 # Strongest first. Each separator takes all the whitespace around it, so a piece never starts or
 # ends with whitespace and a part is always a slice of the text: nothing but whitespace is lost.
 _BOUNDARIES = tuple(

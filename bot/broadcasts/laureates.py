@@ -27,6 +27,7 @@ from bot.laureates.render import Budget, Publication, load_laureate_templates, p
 from bot.laureates.validate import load_laureates
 from bot.outbox.post import Post
 from bot.store.broadcasts import PalmaresRecords
+from bot.textsplit import utf16_length
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ SUFFIXES = (".csv", ".yaml", ".yml")
 # Mastodon counts a URL as 23 characters, never more than its length: `len` errs on the safe
 # side; the instance's own limit is checked again when the preview is computed by the target.
 MASTODON = Budget(500)
-TELEGRAM = Budget(4096, lambda text: len(text.encode("utf-16-le")) // 2)
+TELEGRAM = Budget(4096, utf16_length)
 
 
 class LaureateCommands:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.connectors.mastodon.text import status_length
-from bot.connectors.telegram.render import escape, message_chunks, utf16_length
+from bot.connectors.telegram.render import escape, message_chunks
 from bot.datafile import DataFileError
 from bot.french import NBSP
 from bot.laureates.check import chat_lines, check_file
@@ -19,6 +19,7 @@ from bot.laureates.render import (
     publications,
 )
 from bot.laureates.validate import load_laureates
+from bot.textsplit import utf16_length
 
 DATA = Path(__file__).parent.parent / "data" / "laureates"
 FORTY = DATA / "palmares-2025-40-cp1252.csv"

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from bot import textsplit
 from bot.connectors.mastodon.text import split_thread, status_length
-from bot.connectors.telegram.render import escape, message_chunks, split_text, utf16_length
+from bot.connectors.telegram.render import escape, message_chunks, split_text
+from bot.textsplit import utf16_length
 
 URLS = ("https://territoire-numerique-libre.org/" + "x" * 60, "http://a.fr/b?c=d&e=f")
 MENTION = " @organisation@social.example.org "  # glued to a word, it would not be a mention

@@ -25,10 +25,6 @@ FEEDBACK_DOWN = "-"
 NO_ENTRY = "_"  # feedback on an answer that has no corpus entry (the "I don't know" fallback)
 
 
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def escape(text: str) -> str:
     """Escape for parse_mode=HTML: only &, < and > are special outside attributes."""
     return html.escape(text, quote=False)
@@ -42,7 +38,7 @@ def split_text(html_text: str, limit: int = MAX_MESSAGE) -> list[str]:
 
     Measuring the escaped form errs on the safe side: Telegram counts the text once parsed.
     """
-    return textsplit.split(html_text, limit, utf16_length, unbreakable=_ENTITY)
+    return textsplit.split(html_text, limit, textsplit.utf16_length, unbreakable=_ENTITY)
 
 
 def message_chunks(text: str) -> list[str]:
