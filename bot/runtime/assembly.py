@@ -17,7 +17,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.broadcasts.laureates import LaureateCommands
+from bot.broadcasts.install import organiser_commands
 from bot.broadcasts.organisers import OrganiserCommands
 from bot.clock import Clock
 from bot.config import Settings
@@ -200,7 +200,7 @@ class RunningBot:
                 worker.add_target(target)
         runner = await self._schedule(store, outbox, announce, worker)
         service.roles = await organiser_roles(settings.organiser_handles(), self.connectors)
-        self.organisers = OrganiserCommands(
+        self.organisers = await organiser_commands(
             service,
             outbox,
             clock,
@@ -210,7 +210,6 @@ class RunningBot:
             reload=lambda: self.reload(service),
             upcoming=runner.planner.upcoming,
         )
-        await LaureateCommands(service, self.organisers).load()
         try:
             await self.web.start()
         except OSError as error:

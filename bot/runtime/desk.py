@@ -15,7 +15,7 @@ import getpass
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
-from bot.broadcasts.laureates import LaureateCommands
+from bot.broadcasts.install import organiser_commands
 from bot.broadcasts.organisers import OrganiserCommands
 from bot.clock import Clock
 from bot.config import Settings
@@ -74,7 +74,7 @@ async def desk(
         parts = Parts(settings, service, store, clock, outbox, worker, lambda _: None, environ)
         connectors = list(await build_connectors(parts))
         plan = campaign_plan(engine.campaign)
-        organisers = OrganiserCommands(
+        organisers = await organiser_commands(
             service,
             outbox,
             clock,
@@ -82,7 +82,6 @@ async def desk(
             confirm_minutes=settings.confirm_minutes,
             upcoming=lambda count: upcoming(plan, clock.now(), count),
         )
-        await LaureateCommands(service, organisers).load()
         yield Desk(service, organisers, store, identity, settings)
     finally:
         if organisers is not None:
