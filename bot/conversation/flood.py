@@ -1,17 +1,19 @@
 """Flood protection: one user cannot monopolise the bot (or a platform's message budget).
 
 A user who sends more than `limit` messages in a minute gets one polite notice, then is ignored
-for `pause` seconds. Pure bookkeeping on the injected clock, so tests replay floods instantly.
+for `pause` seconds. Pure bookkeeping on the injected clock, so tests replay floods instantly;
+the minute is counted by the project's one sliding-window limiter (`bot.outbox.ratelimit`).
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import enum
 
 from bot.clock import Clock
 from bot.french import typography
+from bot.outbox.ratelimit import RateLimiter
+from bot.outbox.target import RateLimit
 
 WINDOW = dt.timedelta(minutes=1)
 NOTICE = (
@@ -32,7 +34,8 @@ class FloodGuard:
         self.limit = limit
         self.pause = dt.timedelta(seconds=pause)
         self.max_users = max_users
-        self._recent: dict[str, collections.deque[dt.datetime]] = {}
+        self._window = RateLimit(limit, WINDOW.total_seconds())
+        self._recent: dict[str, RateLimiter] = {}
         self._muted_until: dict[str, dt.datetime] = {}
         self.ignored = 0
 
@@ -48,14 +51,12 @@ class FloodGuard:
                 self.ignored += 1
                 return Verdict.IGNORE
             del self._muted_until[user]
-        recent = self._recent.setdefault(user, collections.deque())
-        while recent and now - recent[0] >= WINDOW:
-            recent.popleft()
-        recent.append(now)
-        if len(recent) > self.limit:
-            recent.clear()
+        recent = self._recent.setdefault(user, RateLimiter([self._window]))
+        if not recent.allowance(now, 1):  # this one is past the limit: say so, then pause
+            del self._recent[user]  # after the pause, a fresh minute
             self._muted_until[user] = now + self.pause
             return Verdict.NOTICE
+        recent.record(now)
         self._forget_idle(now)
         return Verdict.ANSWER
 
@@ -63,7 +64,5 @@ class FloodGuard:
         """Bound memory: drop users with no message in the window once there are many."""
         if len(self._recent) <= self.max_users:
             return
-        for user in [
-            u for u, times in self._recent.items() if not times or now - times[-1] >= WINDOW
-        ]:
+        for user in [u for u, recent in self._recent.items() if recent.idle(now)]:
             del self._recent[user]
