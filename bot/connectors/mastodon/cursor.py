@@ -9,7 +9,8 @@ position (`done`), and moves to the highest finished id below every pending one.
 
 A catch-up sweep admits the notifications after the cursor page by page; until it has
 finished, a notification from the stream may be newer than some the sweep has not reached yet,
-so the cursor moves no further than the sweep's progress (`_swept`) while one runs.
+so the cursor moves no further than the sweep's progress (`_swept`) while one runs. The
+bookkeeping of pending and finished ids is the conversation layer's `Watermark`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import logging
 
 from bot.clock import Clock
+from bot.conversation.watermark import Watermark
 from bot.store.errors import UNAVAILABLE
 from bot.store.store import Store
 
@@ -29,11 +31,9 @@ class MentionCursor:
         self.store = store
         self.name = name
         self.clock = clock
-        self.position: int | None = None  # None: never handled any (the very first run)
+        self._marks = Watermark()
         self._stored: int | None = None
         self._loaded = False
-        self._pending: set[int] = set()
-        self._done: set[int] = set()
         self._swept: int | None = None  # a sweep's progress; None when no sweep runs
         self._writing = asyncio.Lock()
 
@@ -41,24 +41,24 @@ class MentionCursor:
         """The persisted position, read once per process (then this object is the truth)."""
         if not self._loaded:
             stored = await self.store.cursor(self.name)
-            self.position = self._stored = int(stored) if stored is not None else None
+            self._stored = int(stored) if stored is not None else None
+            self._marks = Watermark(self._stored)
             self._loaded = True
         return self.position
+
+    @property
+    def position(self) -> int | None:
+        """The last notification handled (None: never handled any, the very first run)."""
+        return self._marks.position
 
     def admit(self, notification_id: str) -> bool:
         """True the first time a notification after the cursor is seen: it is now pending and
         must be `finish`ed; False for one handled or in hand already."""
-        number = int(notification_id)
-        if self.position is not None and number <= self.position:
-            return False
-        if number in self._pending or number in self._done:
-            return False
-        self._pending.add(number)
-        return True
+        return self._marks.admit(int(notification_id))
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._marks.pending
 
     def sweep_from(self) -> int | None:
         """A sweep starts at the cursor: the cursor holds still until `swept_to` says more."""
@@ -75,22 +75,12 @@ class MentionCursor:
 
     async def finish(self, notification_id: str) -> None:
         """The notification was answered, ignored, or given up: the cursor may pass it."""
-        number = int(notification_id)
-        self._pending.discard(number)
-        self._done.add(number)
+        self._marks.finish(int(notification_id))
         await self._advance()
 
     async def _advance(self) -> None:
-        limit = min(self._pending, default=None)
-        passable = [
-            n
-            for n in self._done
-            if (limit is None or n < limit) and (self._swept is None or n <= self._swept)
-        ]
-        if not passable:
+        if not self._marks.advance(ceiling=self._swept):
             return
-        self.position = max(passable)
-        self._done = {n for n in self._done if n > self.position}
         async with self._writing:  # writes in order: the last one carries the latest position
             if self.position != self._stored:
                 position = self.position

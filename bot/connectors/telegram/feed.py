@@ -31,7 +31,6 @@ is lost then, and nothing repeats.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 from typing import Any
 
@@ -40,6 +39,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.conversation import Lanes
+from bot.conversation.watermark import Watermark
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -69,14 +69,14 @@ class UpdateFeed:
         self.accepted: int | None = None  # highest update id taken in (confirmed to Telegram)
         self.processed = 0
         self.skipped = 0  # malformed updates, logged and confirmed anyway
-        self._in_flight: list[int] = []  # heap of accepted update ids not handled yet…
-        self._done: set[int] = set()  # …and those among them handled since (lazy removal)
+        self._marks = Watermark()  # which accepted updates are handled, in any order
         self._saving: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
         position = await self.store.cursor(PLATFORM)
         self.last = int(position) if position and position.lstrip("-").isdigit() else None
         self.accepted = self.last
+        self._marks = Watermark(self.last)
 
     @property
     def offset(self) -> int | None:
@@ -99,14 +99,15 @@ class UpdateFeed:
             if self.accepted is not None and update_id <= self.accepted:
                 continue  # already taken in: a webhook redelivery, or handled before a restart
             self.accepted = update_id
+            self._marks.admit(update_id)
             update = self._parse(update_id, raw)
             if update is None:
+                self._marks.finish(update_id)
                 continue
             chat = update.effective_chat
-            heapq.heappush(self._in_flight, update_id)
             if not self.lanes.submit(str(chat.id) if chat is not None else "", update):
                 log.warning("update %s dropped: its chat has too many waiting", update_id)
-                self._handled(update_id)
+                self._marks.finish(update_id)
         self._advance()
 
     async def close(self, grace: float) -> None:
@@ -132,28 +133,20 @@ class UpdateFeed:
             log.error("update %s failed: %s: %s", update.update_id, type(error).__name__, error)
         # Not reached when cancelled at a stop past its grace: the cursor stays below it.
         self.processed += 1
-        self._handled(update.update_id)
+        self._marks.finish(update.update_id)
         self._advance()
-
-    def _handled(self, update_id: int) -> None:
-        self._done.add(update_id)
-        while self._in_flight and self._in_flight[0] in self._done:
-            self._done.discard(heapq.heappop(self._in_flight))
-
-    @property
-    def _handled_up_to(self) -> int | None:
-        return self._in_flight[0] - 1 if self._in_flight else self.accepted
 
     def _advance(self) -> None:
         """Save the cursor when it moved; one write at a time, each covering every move since."""
-        target = self._handled_up_to
+        self._marks.advance()
+        target = self._marks.position
         moved = target is not None and (self.last is None or target > self.last)
         if moved and self._saving is None:
             self._saving = asyncio.create_task(self._save(), name="telegram-cursor")
 
     async def _save(self) -> None:
         try:
-            while (target := self._handled_up_to) is not None and (
+            while (target := self._marks.position) is not None and (
                 self.last is None or target > self.last
             ):
                 try:
