@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     jsonl_idempotent: bool = True
     announcement_grace_hours: Annotated[float, Field(ge=0)] = 6.0  # later: skipped, not sent
     outbox_deadline_hours: Annotated[float, Field(gt=0)] = 24.0  # retried until then, then failed
+    # Delivery attempts and sent items older than this are deleted (by the leading instance);
+    # announcement decisions, broadcasts and the audit log are kept.
+    retention_days: Annotated[float, Field(gt=0)] = 90.0
     # Flood guard, every platform: messages per user per minute before the polite notice, then
     # seconds the user is ignored. (The TELEGRAM_ names are those of the first versions.)
     flood_messages: Annotated[
@@ -109,6 +112,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"  # or a self-hosted Bot API server
     telegram_channel: str | None = None  # "@name" or "-100…": where announcements go
     telegram_mode: Literal["polling", "webhook"] = "polling"
+    # Messages per second Telegram accepts from the bot, all chats and instances together: 30
+    # documented; more for bots with paid broadcasts.
+    telegram_per_second: Annotated[int, Field(ge=1)] = 30
     telegram_webhook_url: str | None = None  # the public https URL Telegram posts updates to
     telegram_webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
     # Logs on stderr: the bot's own at this level, libraries' at WARNING unless DEBUG is asked;

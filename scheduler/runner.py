@@ -161,11 +161,10 @@ class AnnouncementScheduler:
         self.scheduler = scheduler or AsyncIOScheduler(timezone=dt.UTC)
         self.safety = safety  # catches clock jumps and a suspended host
 
-    async def start(self) -> bool:
-        """Load the plan, act on what is due, then let APScheduler wake us for the rest.
-        False (and nothing started) when the calendar or templates are invalid."""
-        if not self.planner.reload():
-            return False
+    async def start(self) -> None:
+        """Act on what is due in the plan in force (`planner.reload()` read it), then let
+        APScheduler wake us for the rest. Only the leading instance runs this: the others
+        read the plan (for `/etat`) and wait for the lead."""
         self.scheduler.add_job(
             self.wake,
             "interval",
@@ -177,7 +176,6 @@ class AnnouncementScheduler:
         )
         self.scheduler.start()
         await self.wake()
-        return True
 
     async def wake(self) -> None:
         next_due = await self.planner.tick()
@@ -197,7 +195,8 @@ class AnnouncementScheduler:
     async def reload(self) -> bool:
         """SIGHUP / `tnl-bot reload`: re-read the files, then act on the new plan at once."""
         ok = self.planner.reload()
-        await self.wake()
+        if self.scheduler.running:  # an instance that does not lead has nothing to act on
+            await self.wake()
         return ok
 
     def next_wake(self) -> dt.datetime | None:

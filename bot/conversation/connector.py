@@ -42,6 +42,7 @@ class Health(enum.Enum):
     STARTING = "starting"  # connecting for the first time
     UP = "up"  # receiving and able to send
     DEGRADED = "degraded"  # running, but the platform cannot be reached right now (retrying)
+    STANDBY = "standby"  # publishing only: another instance leads and receives
     STOPPED = "stopped"
 
 
@@ -61,7 +62,9 @@ class Connector(Protocol):
 
     async def start(self) -> None:
         """Start receiving in the background and return at once: an unreachable platform is
-        the connector's to retry, it never blocks or ends the rest of the bot."""
+        the connector's to retry, it never blocks or ends the rest of the bot. Only the
+        instance that leads receives (`bot.runtime.fleet`); until then (or on an instance that
+        never leads) the connector only publishes, and says `Health.STANDBY`."""
         ...
 
     def audiences(self) -> Sequence[str]:
@@ -120,6 +123,9 @@ class Parts:
     worker: DeliveryWorker
     mount: Callable[[Any], None]
     environ: Mapping[str, str]
+    # How many instances of the bot run on this store now (`bot.runtime.fleet`): connectors
+    # whose platform limits the account as a whole give each instance its share.
+    instances: Callable[[], int] = lambda: 1
 
 
 # A platform's entry in the runtime's registry: its connectors (none when not configured).

@@ -41,8 +41,3 @@ class Outcome:
     @classmethod
     def failed(cls, item: OutboxItem, reason: str, now: dt.datetime) -> Outcome:
         return cls(item.id, "failed", "failed", reason, now, item.due_at, reason)
-
-    @classmethod
-    def interrupted(cls, item: OutboxItem, now: dt.datetime) -> Outcome:
-        detail = "worker stopped after claiming it (sent or not); resumed"
-        return cls(item.id, "pending", "interrupted", detail, now, now, item.reason)

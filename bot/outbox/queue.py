@@ -10,7 +10,7 @@ default deadlines, fan-out, organiser retries and cancellations, recovery after 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from bot.outbox.item import OutboxItem
 from bot.outbox.outcome import Outcome
@@ -21,6 +21,7 @@ from bot.store.outbox import OutboxRecords
 from bot.store.store import Store
 
 DEFAULT_DEADLINE = dt.timedelta(hours=24)
+RESUMED = "worker stopped after claiming it (sent or not); resumed"
 
 
 class OutboxError(Exception):
@@ -28,8 +29,14 @@ class OutboxError(Exception):
 
 
 class Outbox(OutboxRecords[Post]):
-    def __init__(self, store: Store, default_deadline: dt.timedelta = DEFAULT_DEADLINE) -> None:
-        super().__init__(store, Post.from_json)
+    def __init__(
+        self,
+        store: Store,
+        default_deadline: dt.timedelta = DEFAULT_DEADLINE,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        super().__init__(store, Post.from_json, owner=owner)
         self.default_deadline = default_deadline
 
     # Producers ------------------------------------------------------------------------------
@@ -119,12 +126,15 @@ class Outbox(OutboxRecords[Post]):
     async def mark_failed(self, item: OutboxItem, reason: str, now: dt.datetime) -> None:
         await self.record([Outcome.failed(item, reason, now)])
 
-    async def recover(self, targets: Collection[str], now: dt.datetime) -> list[OutboxItem]:
-        """Items a previous run left in `sending` go back to pending, due now.
+    async def recover(
+        self, now: dt.datetime, serves: Callable[[str], bool], *, every: bool = False
+    ) -> list[OutboxItem]:
+        """Items claimed by a worker that stopped (its lease ran out; `every`: all claimed
+        items, for a store no other process uses) go back to pending, due now, when `serves`
+        their target.
 
         Whether the platform received them is unknown: an idempotent target will dedupe the
         resend by key; for the others this is the at-least-once residue the crash test measures.
         """
-        items = await self.sending(targets)
-        await self.record([Outcome.interrupted(item, now) for item in items])
-        return items
+        items = [item for item in await self.abandoned(now, every=every) if serves(item.target)]
+        return await self.resume(items, now, RESUMED, every=every)

@@ -41,6 +41,7 @@ Observer = Callable[[Outcome], None]  # told of every recorded outcome
 OUTBOX_BACKOFF = Backoff(base=5.0, factor=2.0, ceiling=3600.0)
 STORE_BACKOFF = Backoff(base=1.0, factor=2.0, ceiling=30.0)  # a sick store: try again soon
 MAINTENANCE = dt.timedelta(minutes=10)  # fresh planner statistics, a short WAL (SQLite)
+RECOVERY = dt.timedelta(seconds=10)  # how often to look for what a stopped instance left
 
 
 class DeliveryWorker:
@@ -60,10 +61,13 @@ class DeliveryWorker:
         unrecorded_limit: int = 8,
         flush_interval: float = 0.005,
         store_retry: Backoff = STORE_BACKOFF,
+        shared: bool = False,
     ) -> None:
         """`concurrency`: targets published to at once (one round trip overlaps another's).
         `unrecorded_limit` and `flush_interval`: see `Recorder` — at most that many sends to
-        non-idempotent targets are done but uncommitted, so a SIGKILL doubles at most that many."""
+        non-idempotent targets are done but uncommitted, so a SIGKILL doubles at most that many.
+        `shared`: other processes deliver from the same store (two instances on PostgreSQL):
+        items they are sending are theirs until their lease runs out, even at our start."""
         self.outbox = outbox
         self.clock = clock
         self.sleep = sleep
@@ -86,7 +90,9 @@ class DeliveryWorker:
         self.store_failure: str | None = None  # why the store refuses writes; None when fine
         self._unreleased: dict[int, dt.datetime] = {}  # claimed, not sent, not yet given back
         self._stop: asyncio.Event | None = None  # set by `run`: a pass stops between two sends
-        self._recovered = False
+        self.shared = shared
+        self._recovered: dt.datetime | None = None  # the last look for abandoned items
+        self._families: list[Callable[[str], Target | None]] = []
         self._maintained: dt.datetime | None = None
         self._reported: str | None = None  # the failure logged, until a write goes through
         self._wake = asyncio.Event()
@@ -105,6 +111,23 @@ class DeliveryWorker:
         self._unknown.discard(target.name)
         return True
 
+    def add_family(self, resolve: Callable[[str], Target | None]) -> None:
+        """Targets made on demand: `resolve(name)` gives the target of a name no target here
+        has yet (a Telegram chat another instance fanned a broadcast out to, or whose items
+        it left behind), or None when the name is not of its family."""
+        self._families.append(resolve)
+
+    def _serves(self, name: str) -> bool:
+        """Whether a target here delivers `name`'s items, resolving it in a family if need be."""
+        if name in self.targets:
+            return True
+        for resolve in self._families:
+            target = resolve(name)
+            if target is not None:
+                self.add_target(target)  # the family may have announced it already
+                return True
+        return False
+
     @property
     def store_failing(self) -> bool:
         """True while deliveries are held because the store refuses writes (health check)."""
@@ -115,9 +138,14 @@ class DeliveryWorker:
         self._wake.set()
 
     async def recover(self) -> int:
-        """Resume what a previous run left in `sending` (call once, before delivering)."""
-        items = await self.outbox.recover(list(self.targets), self.clock.now())
-        self._recovered = True
+        """Resume what stopped workers left in `sending`, for the targets served here. First
+        before delivering: everything claimed when the store is this process's alone (a
+        previous run left it), else what no live instance holds. Then every `RECOVERY` while
+        running: what another instance left when it stopped renewing its leases."""
+        now = self.clock.now()
+        every = self._recovered is None and not self.shared
+        items = await self.outbox.recover(now, self._serves, every=every)
+        self._recovered = now
         if not items:
             return 0
         # One line, not one per item: a crash in a broadcast leaves a whole claimed batch.
@@ -144,12 +172,14 @@ class DeliveryWorker:
         waits, take = self.rate.plan(now, self.batch)
 
         def usable(name: str) -> bool:
-            if name in targets:
+            if self._serves(name):
                 return take(name)
             self._unknown.add(name)  # left out of the next claims: no target here to take it
             return False
 
         try:
+            if self._recovered is None or now - self._recovered >= RECOVERY:
+                await self.recover()
             items = await self.outbox.claim_batch(
                 now, self.batch, usable, excluded=[*waits, *self._unknown]
             )
@@ -232,8 +262,6 @@ class DeliveryWorker:
     async def _deliver_until_idle(self) -> float | None:
         """Passes until nothing is due; how long to sleep then (None: stop or a sick store)."""
         try:
-            if not self._recovered:
-                await self.recover()
             await self.drain()
             if self.store_failing or self._stopping():
                 return None

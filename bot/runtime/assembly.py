@@ -28,6 +28,7 @@ from bot.conversation.identity import ORGANISER
 from bot.datafile import DataFileError
 from bot.faq.engine import FaqEngine
 from bot.outbox import Target
+from bot.runtime.fleet import LOST_LEAD, Fleet, instance_name
 from bot.runtime.lock import AlreadyRunning, InstanceLock
 from bot.runtime.metrics import MeasuredWorker, Metrics
 from bot.runtime.registry import PLATFORMS
@@ -169,6 +170,7 @@ class RunningBot:
         self.runner: AnnouncementScheduler | None = None
         self.organisers: OrganiserCommands | None = None
         self.worker: DeliveryWorker | None = None
+        self.fleet: Fleet | None = None
 
     async def open(self, engine: FaqEngine) -> tuple[ConversationService, DeliveryWorker]:
         """Everything up to receiving and delivering; CannotStart on what must stop it."""
@@ -186,11 +188,30 @@ class RunningBot:
         service = ConversationService(
             engine, store, clock, flood=flood, observer=self.metrics.answered
         )
-        self.outbox = outbox = Outbox(store, dt.timedelta(hours=settings.outbox_deadline_hours))
-        self.worker = worker = MeasuredWorker(outbox, clock, self.metrics)
+        name = instance_name()
+        deadline = dt.timedelta(hours=settings.outbox_deadline_hours)
+        self.outbox = outbox = Outbox(store, deadline, owner=name)
+        self.fleet = fleet = Fleet(
+            store,
+            outbox,
+            clock,
+            name=name,
+            retention=dt.timedelta(days=settings.retention_days),
+            on_lead=self._lead,
+        )
+        shared = not fleet.lock.exclusive  # PostgreSQL: other instances may deliver too
+        self.worker = worker = MeasuredWorker(outbox, clock, self.metrics, shared=shared)
         self.web.add_routes(routes(self))
         parts = Parts(
-            settings, service, store, clock, outbox, worker, self.web.add_routes, self.environ
+            settings,
+            service,
+            store,
+            clock,
+            outbox,
+            worker,
+            self.web.add_routes,
+            self.environ,
+            fleet.count,
         )
         announce = await self._connect(parts)
         for target in local_targets(announce, settings, self.out):
@@ -216,8 +237,7 @@ class RunningBot:
             raise CannotStart(
                 f"TNL_WEB_HOST/TNL_WEB_PORT: cannot listen on {self.web.url}: {error}"
             ) from error
-        for connector in self.connectors:
-            await connector.start()
+        await fleet.join()  # leading: the scheduler starts and the connectors receive
         log.info(
             "running; announcements go to %s; web on %s (%s)",
             ", ".join(announce),
@@ -225,6 +245,13 @@ class RunningBot:
             ", ".join(self.web.routes) or "no routes",
         )
         return service, worker
+
+    async def _lead(self) -> None:
+        """The leader's duties: the scheduler, and receiving on every platform."""
+        assert self.runner is not None  # the fleet joins once everything is built
+        await self.runner.start()
+        for connector in self.connectors:
+            await connector.start()
 
     async def _connect(self, parts: Parts) -> list[str]:
         """The connectors of every configured platform; the targets announcements go to."""
@@ -259,7 +286,7 @@ class RunningBot:
             on_enqueued=enqueued,
         )
         self.runner = AnnouncementScheduler(planner)
-        if not await self.runner.start():
+        if not planner.reload():  # read here on every instance; run by the leader
             raise CannotStart("calendar or templates invalid")
         return self.runner
 
@@ -276,6 +303,8 @@ class RunningBot:
         if self.runner is not None:
             self.runner.shutdown()
         await self.web.stop()
+        if self.fleet is not None:
+            await self.fleet.leave()
         if self.store is not None:
             await self.store.close()
         if self.lock is not None:
@@ -291,7 +320,8 @@ async def serve(
     environ: Mapping[str, str],
 ) -> int:
     """Run until `stop` is set (SIGTERM, SIGINT); 1 when it cannot start (invalid data files,
-    another bot on the data directory, the web port taken)."""
+    another bot on the data directory, the web port taken), `LOST_LEAD` when this instance
+    led and its lock went away (the supervisor starts it again)."""
     _on_signal(signal.SIGTERM, stop.set)
     _on_signal(signal.SIGINT, stop.set)
     _on_signal(signal.SIGHUP, lambda: log.warning("still starting: reload ignored"))
@@ -304,8 +334,15 @@ async def serve(
     try:
         service, worker = await bot.open(engine)
         _on_signal(signal.SIGHUP, _reloader(bot, service))
-        await worker.run(stop)
-        return 0
+        assert bot.fleet is not None  # opened
+        heartbeat = asyncio.create_task(bot.fleet.run(stop), name="heartbeat")
+        try:
+            await bot.fleet.settle(stop)
+            await worker.run(stop)
+        finally:
+            stop.set()
+            await heartbeat
+        return LOST_LEAD if bot.fleet.lost else 0
     except CannotStart as error:
         log.error("%s", error)
         return 1

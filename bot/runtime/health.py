@@ -40,10 +40,20 @@ async def outbox_counts(bot: RunningBot) -> dict[str, int] | None:
 
 def scheduler_state(bot: RunningBot) -> dict[str, Any]:
     runner = bot.runner
+    if bot.fleet is not None and not bot.fleet.leading:
+        return {"state": "standby", "next_wake": None}  # the leading instance runs it
     if runner is None or not runner.scheduler.running:
         return {"state": "stopped", "next_wake": None}
     wake = runner.next_wake()
     return {"state": "running", "next_wake": None if wake is None else wake.isoformat()}
+
+
+def instance_state(bot: RunningBot) -> dict[str, Any]:
+    """This instance among those on the store: its name, whether it leads, how many run."""
+    fleet = bot.fleet
+    if fleet is None:
+        return {"name": None, "leader": False, "instances": 0}
+    return {"name": fleet.name, "leader": fleet.leading, "instances": fleet.instances}
 
 
 async def health(bot: RunningBot) -> tuple[int, dict[str, Any]]:
@@ -59,6 +69,7 @@ async def health(bot: RunningBot) -> tuple[int, dict[str, Any]]:
         "scheduler": scheduler_state(bot),
         "store": store,
         "outbox": counts or {},
+        "instance": instance_state(bot),
     }
     return (503 if degraded else 200), body
 
@@ -78,7 +89,7 @@ def routes(bot: RunningBot) -> web.RouteTableDef:
         counts = await outbox_counts(bot)
         if counts is not None:
             bot.metrics.outbox(counts)
-        bot.metrics.leader.set(1)  # one instance per data directory: it always leads
+        bot.metrics.leader.set(int(bot.fleet is not None and bot.fleet.leading))
         return web.Response(body=bot.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     return table

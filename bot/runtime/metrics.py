@@ -155,9 +155,9 @@ class MeasuredWorker(DeliveryWorker):
     (The worker's `observer` reports outcomes by item id, without the target: the label the
     deliveries metric needs.)"""
 
-    def __init__(self, outbox: Outbox, clock: Clock, metrics: Metrics) -> None:
+    def __init__(self, outbox: Outbox, clock: Clock, metrics: Metrics, *, shared: bool) -> None:
         self.metrics = metrics  # before the worker registers any target
-        super().__init__(outbox, [], clock)
+        super().__init__(outbox, [], clock, shared=shared)
 
     def add_target(self, target: Target) -> bool:
         return super().add_target(MeasuredTarget(target, self.metrics))

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Generic
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.store.items import Finished, P, State, StoredItem
@@ -21,14 +21,22 @@ from bot.store.schema import delivery_attempts, outbox_items
 from bot.store.store import Store, aware
 
 LIVE = (State.PENDING.value, State.SENDING.value)  # not finished: waiting, or being sent
+# How long a claim holds without renewal. The owner renews its claims well before (every
+# `bot.store.fleet.HEARTBEAT`), so only the claims of an instance that stopped run out: the
+# other instances then resume them. Longer than any send's timeout plus a heartbeat.
+LEASE = dt.timedelta(seconds=30)
 
 
 class OutboxRecords(Generic[P]):
     """The outbox tables of `store`; items come back with their post decoded by `decode`."""
 
-    def __init__(self, store: Store, decode: Callable[[str], P]) -> None:
+    def __init__(
+        self, store: Store, decode: Callable[[str], P], *, owner: str | None = None
+    ) -> None:
         self.store = store
         self.decode = decode
+        self.owner = owner  # the instance whose claims these are (`bot.store.fleet`)
+        self.lease = LEASE
 
     def _item(self, row: Any) -> StoredItem[P]:
         return StoredItem(
@@ -188,7 +196,12 @@ class OutboxRecords(Generic[P]):
             result = await connection.execute(
                 update(outbox_items)
                 .where(outbox_items.c.id == item_id, outbox_items.c.state == State.PENDING.value)
-                .values(state=State.SENDING.value, attempts=outbox_items.c.attempts + 1)
+                .values(
+                    state=State.SENDING.value,
+                    attempts=outbox_items.c.attempts + 1,
+                    owner=self.owner,
+                    lease_until=None,  # no lease: anyone may resume it (a one-off claim)
+                )
             )
         return bool(result.rowcount)
 
@@ -211,7 +224,8 @@ class OutboxRecords(Generic[P]):
         if self.store.engine.dialect.name == "postgresql":
             chosen = chosen.with_for_update(skip_locked=True)
         async with self.store.engine.begin() as connection:
-            rows = (await connection.execute(_claimed(chosen.scalar_subquery()))).all()
+            claimed = self._claimed(chosen.scalar_subquery(), now)
+            rows = (await connection.execute(claimed)).all()
         return sorted((self._item(row) for row in rows), key=lambda item: item.id)
 
     async def claim_batch(
@@ -252,7 +266,7 @@ class OutboxRecords(Generic[P]):
                         break
             if not chosen:
                 return []
-            rows = (await connection.execute(_claimed(chosen))).all()
+            rows = (await connection.execute(self._claimed(chosen, now))).all()
         return sorted((self._item(row) for row in rows), key=lambda item: item.id)
 
     async def release(self, item_ids: Sequence[int], due_at: dt.datetime) -> None:
@@ -262,7 +276,11 @@ class OutboxRecords(Generic[P]):
         async with self.store.engine.begin() as connection:
             await connection.execute(
                 update(outbox_items)
-                .where(outbox_items.c.id.in_(list(item_ids)), _still(State.SENDING))
+                .where(
+                    outbox_items.c.id.in_(list(item_ids)),
+                    _still(State.SENDING),
+                    outbox_items.c.owner.is_not_distinct_from(self.owner),
+                )
                 .values(
                     state=State.PENDING.value,
                     due_at=due_at,
@@ -280,6 +298,7 @@ class OutboxRecords(Generic[P]):
                 [
                     {
                         "item_id": outcome.item_id,
+                        "claimant": self.owner,
                         "new_state": outcome.state,
                         "new_due_at": outcome.due_at,
                         "new_reason": outcome.reason,
@@ -302,14 +321,82 @@ class OutboxRecords(Generic[P]):
                 ],
             )
 
-    async def sending(self, targets: Collection[str]) -> list[StoredItem[P]]:
-        """Items of `targets` claimed and never finished: what a stopped worker left behind."""
-        query = select(outbox_items).where(
-            outbox_items.c.state == State.SENDING.value,
-            self._among(outbox_items.c.target, targets),
-        )
+    async def abandoned(self, now: dt.datetime, *, every: bool = False) -> list[StoredItem[P]]:
+        """Items claimed and never finished whose claim no live instance holds any more: no
+        lease, or a lease run out (its owner stopped renewing). `every`: all claimed items,
+        leases or not (a store only this process uses: whoever claimed them is gone).
+
+        Read through the state index: the cost follows what is being sent, not the backlog."""
+        query = select(outbox_items).where(outbox_items.c.state == State.SENDING.value)
+        if not every:
+            query = query.where(
+                or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
+            )
         async with self.store.engine.connect() as connection:
             return [self._item(row) for row in await connection.execute(query)]
+
+    async def resume(
+        self, items: Sequence[StoredItem[P]], now: dt.datetime, detail: str, *, every: bool = False
+    ) -> list[StoredItem[P]]:
+        """Abandoned items (see `abandoned`) back to pending, due now, each with an
+        `interrupted` attempt; returns those this call resumed (two instances resuming at once
+        each get their own: the state and the lease are checked again, row by row)."""
+        resumed: list[StoredItem[P]] = []
+        async with self.store.engine.begin() as connection:
+            for item in items:
+                statement = update(outbox_items).where(
+                    outbox_items.c.id == item.id, outbox_items.c.state == State.SENDING.value
+                )
+                if not every:
+                    statement = statement.where(
+                        or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
+                    )
+                result = await connection.execute(
+                    statement.values(
+                        state=State.PENDING.value, due_at=now, owner=None, lease_until=None
+                    )
+                )
+                if result.rowcount:
+                    resumed.append(item)
+            if resumed:
+                await connection.execute(
+                    delivery_attempts.insert(),
+                    [
+                        {"item_id": item.id, "at": now, "outcome": "interrupted", "detail": detail}
+                        for item in resumed
+                    ],
+                )
+        return resumed
+
+    async def renew(self, now: dt.datetime) -> int:
+        """Extend the lease of every item this instance is sending (its heartbeat)."""
+        if self.owner is None:
+            return 0
+        async with self.store.engine.begin() as connection:
+            result = await connection.execute(
+                update(outbox_items)
+                .where(
+                    outbox_items.c.state == State.SENDING.value,
+                    outbox_items.c.owner == self.owner,
+                )
+                .values(lease_until=now + self.lease)
+            )
+        return result.rowcount or 0
+
+    def _claimed(self, ids: Any, now: dt.datetime) -> Any:
+        """pending → sending for the items whose id is in `ids` (a list or a subquery), counting
+        the attempt, ours for a lease; returns the claimed rows."""
+        return (
+            update(outbox_items)
+            .where(outbox_items.c.id.in_(ids), _still(State.PENDING))
+            .values(
+                state=State.SENDING.value,
+                attempts=outbox_items.c.attempts + 1,
+                owner=self.owner,
+                lease_until=now + self.lease,
+            )
+            .returning(*outbox_items.c)
+        )
 
     def _among(self, column: Any, names: Collection[str]) -> ColumnElement[bool]:
         """`column IN names` with one bound parameter however many names (10,000 Telegram
@@ -323,17 +410,6 @@ class OutboxRecords(Generic[P]):
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
 
 
-def _claimed(ids: Any) -> Any:
-    """pending → sending for the items whose id is in `ids` (a list or a subquery), counting
-    the attempt; returns the claimed rows."""
-    return (
-        update(outbox_items)
-        .where(outbox_items.c.id.in_(ids), _still(State.PENDING))
-        .values(state=State.SENDING.value, attempts=outbox_items.c.attempts + 1)
-        .returning(*outbox_items.c)
-    )
-
-
 def _still(state: State) -> ColumnElement[bool]:
     """`state = …` for rows already chosen by id, in a form no index serves, so the rows are
     found by primary key: SQLite, without statistics, preferred the state index and walked the
@@ -342,11 +418,15 @@ def _still(state: State) -> ColumnElement[bool]:
 
 
 # Built once: constructing it for every flush showed in the profile of a large broadcast.
+# Only the owner of a claim finishes it: an instance cut off from the store for longer than its
+# lease finds, when it comes back, that another has resumed its items (its late outcome is kept
+# as an attempt, the item's state is the resumer's).
 _FINISH = (
     update(outbox_items)
     .where(
         outbox_items.c.id == bindparam("item_id"),
         outbox_items.c.state == State.SENDING.value,
+        outbox_items.c.owner.is_not_distinct_from(bindparam("claimant", type_=String)),
     )
     .values(
         state=bindparam("new_state"),

@@ -74,6 +74,10 @@ outbox_items = Table(
     Column("reason", Text),  # last error, or why it failed / was cancelled
     Column("receipt", Text),  # the platform's id of what was published
     Column("sent_at", UtcDateTime()),
+    # Revision 0006: who claimed it (an instance's name) and until when the claim holds unless
+    # renewed; a claim whose lease ran out belongs to an instance that stopped.
+    Column("owner", String(100)),
+    Column("lease_until", UtcDateTime()),
     UniqueConstraint("key", "target"),
     # The claim's and the idle worker's walk: (due_at, id) order among pending rows, read from
     # the index without a sort (revision 0005 added `id`: SQLite had it as the implicit rowid,
@@ -171,4 +175,14 @@ palmares = Table(
     Column("laureates", Text, nullable=False),  # the list, in the laureates YAML format
     Column("broadcast", Integer, nullable=False),  # the broadcast number that published it
     Column("published_at", UtcDateTime(), nullable=False),
+)
+
+# Revision 0006 -----------------------------------------------------------------------------
+
+instances = Table(
+    "instances",
+    metadata,
+    Column("name", String(100), primary_key=True),  # unique per process: host, pid, random
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("seen_at", UtcDateTime(), nullable=False),  # its last heartbeat
 )

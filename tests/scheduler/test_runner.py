@@ -17,7 +17,8 @@ async def test_wake_job_is_set_to_the_next_due_announcement_and_follows_reloads(
     clock = ManualClock(paris(2027, 3, 1, 9, 30))
     bot = await start_bot(store, clock, calendar)
     runner = AnnouncementScheduler(bot.planner)
-    assert await runner.start()
+    assert bot.planner.reload()
+    await runner.start()
     try:
         assert runner.scheduler.running
         assert runner.next_wake() == paris(2027, 5, 1, 9)

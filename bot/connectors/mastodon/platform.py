@@ -59,6 +59,8 @@ class MastodonPlatform:
             return Health.STOPPED
         if self.listener is None:
             return Health.UP  # publishing only: the outbox reports its failures
+        if self._task is None:
+            return Health.STANDBY  # another instance leads and answers the mentions
         if self.answerer.me is None:
             return Health.STARTING
         return Health.UP if self.listener.streaming else Health.DEGRADED

@@ -170,7 +170,7 @@ class TelegramConnector:
 
     def routes(self) -> web.RouteTableDef:
         """The webhook route, to mount on the process's web application (webhook mode)."""
-        return webhook.routes(self.feed, self._secret)
+        return webhook.routes(self.feed, self._secret, receiving=lambda: self._task is not None)
 
     @property
     def stats(self) -> dict[str, Any]:

@@ -191,15 +191,17 @@ class TelegramDelivery:
         limits: TelegramLimits = DEFAULT_LIMITS,
         sleep: Sleep = asyncio.sleep,
         deadline: dt.timedelta = DEFAULT_DEADLINE,
+        instances: Callable[[], int] = lambda: 1,
     ) -> None:
-        """`deadline`: how long a deferred reply is retried (TNL_OUTBOX_DEADLINE_HOURS)."""
+        """`deadline`: how long a deferred reply is retried (TNL_OUTBOX_DEADLINE_HOURS);
+        `instances`: how many instances share the bot's budget now (`Pacer`)."""
         self.bot = bot
         self.store = store
         self.outbox = Outbox(store, deadline)
         self.clock = clock
         self.channel = channel
         self.limits = limits
-        self.pacer = Pacer(limits, clock, sleep)
+        self.pacer = Pacer(limits, clock, sleep, instances)
         self.stats = DeliveryStats()
         self.on_new_target: Callable[[Target], object] | None = None
         self.on_new_items: Callable[[], None] | None = None
@@ -234,6 +236,13 @@ class TelegramDelivery:
             if self.on_new_target is not None:
                 self.on_new_target(existing)
         return existing
+
+    def target_named(self, name: str) -> Target | None:
+        """The chat target of an outbox target name (`telegram:<chat>`); None for the names
+        of other platforms and for the fan-outs (targets of their own)."""
+        if not name.startswith(PREFIX) or name in FAN_OUTS:
+            return None
+        return self.target(chat_of(name))
 
     async def defer(self, chat: str, text: str, key: str) -> None:
         """A conversation reply Telegram holds back for long: the chat's outbox target delivers

@@ -13,7 +13,9 @@ therefore leaves through one `Pacer`, with its chat:
   go out one after the other within the window, instead of in a burst that the server would
   count inside one second;
 - at most `budget` messages in any (scaled) second, at an even pace, and at least `gap` between
-  two, so catching up after a stall is bounded in rate too;
+  two, so catching up after a stall is bounded in rate too; when several instances of the bot
+  share the token, each sends at most its share (`budget // instances`), so that together they
+  stay within it;
 - after a pause long enough for the connections to close, the first second goes at half the
   pace: the first requests open connections (TLS handshakes on the real API) and arrive late,
   bunched up with the next ones;
@@ -37,6 +39,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock
@@ -108,10 +111,20 @@ class Pacer:
     REPEAT = 10.0  # at full pace, only a refusal this many (scaled) seconds after another teaches
     PROBE = 120.0  # (scaled) seconds without a 429 before the budget grows by one
 
-    def __init__(self, limits: TelegramLimits, clock: Clock, sleep: Sleep) -> None:
+    def __init__(
+        self,
+        limits: TelegramLimits,
+        clock: Clock,
+        sleep: Sleep,
+        instances: Callable[[], int] = lambda: 1,
+    ) -> None:
+        """`instances()`: how many bot instances send with this token right now (two on one
+        PostgreSQL): the budget is the bot's, and each instance spends its share of it."""
         self.limits = limits
         self.clock = clock
         self.sleep = sleep
+        self.instances = instances
+        self._sharing = 1
         self.throttles = 0  # 429s received
         self._window = dt.timedelta(seconds=limits.window)
         self._lock = asyncio.Lock()
@@ -147,6 +160,10 @@ class Pacer:
         goes at once, and the next ones catch up on the slots missed lately (a stall), within
         the budget of every second. A long pause is not made up for: that would be a burst."""
         async with self._lock:
+            sharing = max(1, self.instances())
+            if sharing != self._sharing:
+                self._sharing = sharing
+                self._set_budget(self.budget, self._departures)
             self._grow_budget()
             while True:
                 now = self.clock.now()
@@ -176,7 +193,7 @@ class Pacer:
         now = self.clock.now()
         until = now + dt.timedelta(seconds=retry_after)
         accepted = self._departures.recorded_between(departed - self._window, departed)
-        about_budget = accepted >= self.EVIDENCE * self.budget  # else about one chat's limit
+        about_budget = accepted >= self.EVIDENCE * self.own  # else about one chat's limit
         state = self._chats.get(chat) if chat is not None else None
         if state is not None:
             state.limiter.block_until(until)
@@ -185,11 +202,12 @@ class Pacer:
         previous, self._refused_at = self._refused_at, max(self._refused_at, now)
         if departed <= previous or not about_budget:  # on its way before the previous 429
             return
-        at_full_pace = accepted >= self.budget - 1  # the refused one was within our budget
+        at_full_pace = accepted >= self.own - 1  # the refused one was within our budget
         if at_full_pace and (now - previous).total_seconds() * self.limits.scale > self.REPEAT:
             return  # perhaps jitter; a second refusal soon will not be
         least = math.ceil(self.LEAST * self.limits.budget)
-        self._set_budget(max(min(accepted, self.budget - 1), least), self._departures)
+        learnt = accepted * self._sharing  # what the server took from all of us, we assume
+        self._set_budget(max(min(learnt, self.budget - 1), least), self._departures)
         log.info(
             "Telegram refused a message after %d in one second: now at most %d per second",
             accepted,
@@ -222,8 +240,10 @@ class Pacer:
             self._set_budget(self.budget + 1, self._departures)
 
     def _set_budget(self, budget: int, history: RateLimiter) -> None:
+        """The bot's budget is `budget` per window; this instance's share of it is `own`."""
         self.budget = budget
+        self.own = own = max(1, budget // self._sharing)
         self._changed_at = self.clock.now()
-        self._interval = self._window / budget
-        window, gap = self.limits.window, self.limits.window / budget / self.CATCH_UP
-        self._departures = history.retuned([RateLimit(budget, window), RateLimit(1, gap)])
+        self._interval = self._window / own
+        window, gap = self.limits.window, self.limits.window / own / self.CATCH_UP
+        self._departures = history.retuned([RateLimit(own, window), RateLimit(1, gap)])

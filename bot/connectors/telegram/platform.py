@@ -19,7 +19,7 @@ from bot import texts
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
 from bot.connectors.telegram.connector import TelegramConnector, token_of
 from bot.connectors.telegram.delivery import FAN_OUTS, TelegramDelivery, message_chunks
-from bot.connectors.telegram.pacing import DEFAULT_LIMITS, TelegramLimits
+from bot.connectors.telegram.pacing import TelegramLimits
 from bot.connectors.telegram.withdraw import delete_messages
 from bot.conversation import Reply
 from bot.conversation.connector import Connector, Health, Parts, Preview
@@ -37,9 +37,11 @@ class TelegramPlatform:
         *,
         sleep: Sleep = asyncio.sleep,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
-        limits: TelegramLimits = DEFAULT_LIMITS,
+        limits: TelegramLimits | None = None,
     ) -> None:
+        """`limits`: Telegram's, the bot's budget being TNL_TELEGRAM_PER_SECOND unless given."""
         settings = parts.settings
+        limits = limits or TelegramLimits(per_second=settings.telegram_per_second)
         bot = make_bot(token_of(settings), settings.telegram_api_url, timeouts)
         self.delivery = TelegramDelivery(
             bot,
@@ -49,6 +51,7 @@ class TelegramPlatform:
             limits=limits,
             sleep=sleep,
             deadline=dt.timedelta(hours=settings.outbox_deadline_hours),
+            instances=parts.instances,
         )
         self.receiver = TelegramConnector(
             settings,
@@ -66,17 +69,24 @@ class TelegramPlatform:
             parts.mount(self.receiver.routes())
         self._targets: list[Target] = []
         self._worker = parts.worker
+        self._started = False
         self._stopped = False
 
     async def prepare(self) -> TelegramPlatform:
-        """Read which chats need a target (subscribers, the channel, pending items)."""
+        """Read which chats need a target (subscribers, the channel, pending items), and let
+        the worker deliver to chats that appear later: new subscribers, the chats of a
+        fan-out, those another instance queued items for."""
         self._targets = await self.delivery.targets()
+        self.delivery.attach(self._worker)
+        self._worker.add_family(self.delivery.target_named)
         return self
 
     @property
     def health(self) -> Health:
         if self._stopped:
             return Health.STOPPED
+        if not self._started:
+            return Health.STANDBY
         if not self.receiver.ready.is_set():
             return Health.DEGRADED if self.receiver.retries.failures else Health.STARTING
         return Health.DEGRADED if self.receiver.poller.retries.failures else Health.UP
@@ -85,7 +95,7 @@ class TelegramPlatform:
         return self._targets
 
     async def start(self) -> None:
-        self.delivery.attach(self._worker)  # chats that appear later get their targets
+        self._started = True
         await self.receiver.start()
 
     def audiences(self) -> Sequence[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -25,8 +26,16 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # an update is a few kB; refuse to buffer more (the application does too)
 
 
-def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef:
-    """The route alone, to mount on whichever aiohttp application serves the bot."""
+def routes(
+    feed: UpdateFeed,
+    secret: str,
+    path: str = PATH,
+    *,
+    receiving: Callable[[], bool] = lambda: True,
+) -> web.RouteTableDef:
+    """The route alone, to mount on whichever aiohttp application serves the bot.
+    `receiving()` False (an instance that does not lead): 503, and Telegram delivers the
+    update again later, to whichever instance the URL then reaches."""
     table = web.RouteTableDef()
 
     @table.post(path)
@@ -35,6 +44,8 @@ def routes(feed: UpdateFeed, secret: str, path: str = PATH) -> web.RouteTableDef
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("webhook call from %s refused: wrong secret token", request.remote)
             return web.Response(status=401)
+        if not receiving():
+            return web.Response(status=503, text="this instance does not lead")
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.Response(status=413)
         try:

@@ -1,0 +1,168 @@
+"""The instances that share one store: who is alive, who leads, what the store forgets.
+
+Two instances of the bot may run on one PostgreSQL database for availability. Exactly one of
+them leads (runs the scheduler and takes inbound updates): the holder of a session-level
+advisory lock, held on a connection of its own. PostgreSQL releases the lock the moment that
+session ends, however the process ends, so the other instance can take over within one of its
+attempts. On SQLite the lead is always ours: the data directory's lock (`bot.runtime.lock`)
+already makes this process the store's only user.
+
+Every instance also says it is alive (`instances.seen_at`), so that each can tell how many
+share the platforms' rate limits, and renews the leases of the outbox items it is sending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, Table, delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.items import State
+from bot.store.schema import delivery_attempts, instances, outbox_items
+from bot.store.store import Store
+
+LEAD_KEY = 0x746E6C_6C656164  # "tnl" "lead": the advisory lock's id, the same for every instance
+FORGOTTEN = 100  # stale periods after which an instance's row is removed
+PRUNE_CHUNK = 5000  # rows deleted per transaction: the others' writes never wait long
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What `Fleet.prune` deleted."""
+
+    attempts: int
+    items: int
+
+
+class InstanceRecords:
+    """This instance's row among the instances of the store, and the store's retention."""
+
+    def __init__(self, store: Store, name: str) -> None:
+        self.store = store
+        self.name = name
+
+    async def beat(self, now: dt.datetime, stale: dt.timedelta) -> int:
+        """Say we are alive at `now`; how many instances are (seen within `stale`, us
+        included). The rows of instances silent for long are removed on the way."""
+        async with self.store.engine.begin() as connection:
+            result = await connection.execute(
+                update(instances).where(instances.c.name == self.name).values(seen_at=now)
+            )
+            if not result.rowcount:
+                await connection.execute(
+                    instances.insert().values(name=self.name, started_at=now, seen_at=now)
+                )
+            gone = now - FORGOTTEN * stale  # long gone: not even worth showing
+            await connection.execute(delete(instances).where(instances.c.seen_at < gone))
+            alive = await connection.scalar(
+                select(func.count()).where(instances.c.seen_at >= now - stale)
+            )
+        return max(int(alive or 0), 1)
+
+    async def leave(self) -> None:
+        """A clean stop: the others need not wait for our heartbeat to go stale."""
+        async with self.store.engine.begin() as connection:
+            await connection.execute(delete(instances).where(instances.c.name == self.name))
+
+    async def prune(self, before: dt.datetime) -> Pruned:
+        """Forget delivery attempts made before `before`, and the items sent before it (with
+        their attempts). What is not finished, failed or cancelled is kept; so are the
+        announcements' decisions, broadcasts, palmarès and the audit log (other tables)."""
+        attempts = await self._chunks(
+            select(delivery_attempts.c.id).where(delivery_attempts.c.at < before),
+            delivery_attempts,
+        )
+        items = await self._chunks(
+            select(outbox_items.c.id).where(
+                outbox_items.c.state == State.SENT.value, outbox_items.c.sent_at < before
+            ),
+            outbox_items,
+        )
+        return Pruned(attempts, items)
+
+    async def _chunks(self, ids: Select[tuple[int]], table: Table) -> int:
+        """Delete the rows of `table` whose id `ids` selects, a chunk per transaction."""
+        deleted = 0
+        while True:
+            async with self.store.engine.begin() as connection:
+                chosen = list((await connection.execute(ids.limit(PRUNE_CHUNK))).scalars())
+                if not chosen:
+                    return deleted
+                if table is outbox_items:  # SQLite cascades only with foreign_keys on: be plain
+                    await connection.execute(
+                        delete(delivery_attempts).where(delivery_attempts.c.item_id.in_(chosen))
+                    )
+                await connection.execute(delete(table).where(table.c.id.in_(chosen)))
+            deleted += len(chosen)
+
+
+class LeaderLock:
+    """The lead, as PostgreSQL's advisory lock `LEAD_KEY` on a connection kept for it alone.
+
+    `try_acquire` never waits: an instance that does not lead asks again at its next heartbeat.
+    `held` asks the lock's own connection: a leader whose session ended (the database
+    restarted, the network cut it off) has lost the lead, as the other instance may have it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._connection: AsyncConnection | None = None
+        self.exclusive = store.engine.dialect.name != "postgresql"
+
+    async def try_acquire(self) -> bool:
+        if self.exclusive:
+            return True
+        if self._connection is None:
+            self._connection = await self.store.engine.connect()
+        try:
+            taken = await self._connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": LEAD_KEY}
+            )
+            await self._connection.commit()  # end the transaction; the session lock stays
+        except DBAPIError:
+            await self._drop()
+            raise
+        return bool(taken)
+
+    async def held(self) -> bool:
+        """True while our session holds the lock (asked of the server, not remembered)."""
+        if self.exclusive:
+            return True
+        if self._connection is None:
+            return False
+        try:
+            held = await self._connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND objid = :low AND classid = :high"
+                ),
+                {"low": LEAD_KEY & 0xFFFFFFFF, "high": LEAD_KEY >> 32},
+            )
+            await self._connection.commit()
+        except DBAPIError:
+            await self._drop()
+            return False
+        return bool(held)
+
+    async def release(self) -> None:
+        """Give the lead up (a clean stop: the other instance takes it at once)."""
+        if self._connection is None:
+            return
+        try:
+            await self._connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": LEAD_KEY}
+            )
+            await self._connection.commit()
+        except DBAPIError:
+            pass  # the session is gone: so is the lock
+        await self._drop()
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception:  # a broken connection may fail to close; it is discarded anyway
+                await connection.invalidate()
