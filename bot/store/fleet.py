@@ -109,11 +109,14 @@ class LeaderLock:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._connection: AsyncConnection | None = None
+        self._taken = False
         self.exclusive = store.engine.dialect.name != "postgresql"
 
     async def try_acquire(self) -> bool:
         if self.exclusive:
             return True
+        if self._taken:  # never twice: PostgreSQL counts acquisitions, one unlock would not do
+            return await self.held()
         if self._connection is None:
             self._connection = await self.store.engine.connect()
         try:
@@ -124,7 +127,8 @@ class LeaderLock:
         except DBAPIError:
             await self._drop()
             raise
-        return bool(taken)
+        self._taken = bool(taken)
+        return self._taken
 
     async def held(self) -> bool:
         """True while our session holds the lock (asked of the server, not remembered)."""
@@ -144,6 +148,8 @@ class LeaderLock:
         except DBAPIError:
             await self._drop()
             return False
+        if not held:
+            await self._drop()  # the session was replaced under us: start afresh next time
         return bool(held)
 
     async def release(self) -> None:
@@ -160,6 +166,7 @@ class LeaderLock:
         await self._drop()
 
     async def _drop(self) -> None:
+        self._taken = False
         connection, self._connection = self._connection, None
         if connection is not None:
             try:

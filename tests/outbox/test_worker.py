@@ -16,6 +16,7 @@ from bot.outbox import PermanentError, Post, RateLimit, RetryableError, State
 from bot.outbox.outcome import Outcome
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
+from bot.store.outbox import LEASE
 from bot.store.store import Store
 from bot.targets import JsonlTarget
 from tests.manual_clock import ManualClock
@@ -196,3 +197,38 @@ async def test_run_sleeps_until_the_next_due_item_and_stops_on_request(store: St
     assert delivered == ["1:sent"]
     assert clock.slept == [3.0]
     assert target.published[0][0] == T0 + dt.timedelta(seconds=3)
+
+
+async def test_two_workers_on_one_store_share_a_broadcast_and_finish_what_a_dead_one_left(
+    store: Store,
+) -> None:
+    """Two instances: the second never takes what the first claimed, makes the targets of
+    chats it did not know on demand, and resumes the claims of the first when it died, once
+    their lease has run out — not before."""
+    clock = ManualClock(T0)
+    published: dict[str, ScriptedTarget] = {}
+
+    def chats(name: str) -> ScriptedTarget | None:
+        if not name.startswith("chat:"):
+            return None
+        return published.setdefault(name, ScriptedTarget(clock, name))
+
+    outbox = Outbox(store, owner="first")
+    second = DeliveryWorker(
+        Outbox(store, owner="second"), [], clock, sleep=clock.sleep, batch=10, shared=True
+    )
+    second.add_family(chats)
+    await outbox.enqueue(Post("Rappel"), [f"chat:{n}" for n in range(25)], "k", T0)
+
+    dying = await outbox.claim_batch(T0, 10)  # the first claims a batch, and is killed
+    assert await second.recover() == 0  # at its start: the first's lease still runs
+    await second.drain()
+    sent = sorted(name for name, target in published.items() if target.published)
+    assert len(sent) == 15
+    assert not {item.target for item in dying} & set(sent)
+
+    clock.advance(LEASE.total_seconds() + 1)
+    await second.drain()  # its periodic look for abandoned claims finds them now
+    assert sorted(published) == sorted(f"chat:{n}" for n in range(25))
+    assert all(len(target.published) == 1 for target in published.values())
+    assert (await outbox.counts())[State.SENT] == 25

@@ -45,6 +45,20 @@ async def test_the_budget_holds_in_every_second_and_the_pace_is_even() -> None:
     assert evenly([m for m in moments if m > T0 + SECOND], 1 / BUDGET)
 
 
+async def test_instances_sharing_the_token_each_spend_their_share_of_the_budget() -> None:
+    """Two instances on one store: each sends at most half the bot's budget in any second, so
+    together they stay within it; when the other one stops, the whole budget is ours again."""
+    clock = ManualClock(T0)
+    instances = 2
+    pacer = Pacer(TelegramLimits(), clock, clock.sleep, lambda: instances)
+    shared = await send(pacer, 140)
+    assert most_in_one_second(shared) == BUDGET // 2
+    assert pacer.budget == BUDGET  # the bot's, not learnt lower: nobody refused anything
+    instances = 1
+    alone = await send(pacer, 140)
+    assert most_in_one_second(alone[BUDGET:]) == BUDGET
+
+
 async def test_after_a_pause_the_first_second_goes_at_half_pace() -> None:
     clock = ManualClock(T0)
     pacer = Pacer(TelegramLimits(), clock, clock.sleep)
