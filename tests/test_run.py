@@ -37,7 +37,7 @@ from scheduler.plan import campaign_plan
 from scheduler.templates import default_templates_file, load_templates
 from tests.fakes.mastodon_entities import Json
 from tests.fakes.mastodon_server import FakeMastodon
-from tests.fakes.telegram_limits import RealClock
+from tests.fakes.telegram_limits import Limits, RealClock
 from tests.fakes.telegram_server import FakeTelegram
 
 TNL_BOT = Path(sys.executable).with_name("tnl-bot")
@@ -69,10 +69,12 @@ class Bot:
     def log(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")
 
-    async def until(self, what: str, predicate: Callable[[], object]) -> None:
+    async def until(
+        self, what: str, predicate: Callable[[], object], timeout: float = TIMEOUT
+    ) -> None:
         """Poll `predicate` until it holds; fail with the bot's log if it does not in time or
         if the bot died first."""
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + timeout
         while not predicate():
             if self.process.returncode is not None:
                 pytest.fail(
@@ -145,8 +147,9 @@ def environment(tmp_path: Path, telegram: FakeTelegram, mastodon: FakeMastodon) 
 
 
 @asynccontextmanager
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeMastodon]]:
-    telegram = await FakeTelegram(clock=RealClock()).start()
+async def fakes(limits: Limits | None = None) -> AsyncIterator[tuple[FakeTelegram, FakeMastodon]]:
+    """Both fakes, on the real clock; Telegram at its documented limits unless given others."""
+    telegram = await FakeTelegram(clock=RealClock(), limits=limits or Limits()).start()
     mastodon = FakeMastodon(RealClock())
     try:
         await mastodon.start()

@@ -54,6 +54,8 @@ class FakeTelegram:
         self.owners: dict[int, set[int]] = collections.defaultdict(set)  # group → admin users
         self.faults: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self.rate_limited = 0
+        self.conflicts = 0  # getUpdates refused because another was running (two pollers)
+        self._polling = 0
         self.commands: list[Json] = []
         self.webhook: Json | None = None
         self._updates: list[Json] = []
@@ -218,6 +220,20 @@ class FakeTelegram:
             return tg.error(
                 409, "Conflict: can't use getUpdates method while webhook is active"
             ), 409
+        if self._polling:  # as Telegram: two bot instances polling conflict
+            self.conflicts += 1
+            return tg.error(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            ), 409
+        self._polling += 1
+        try:
+            return await self._updates_after(params)
+        finally:
+            self._polling -= 1
+
+    async def _updates_after(self, params: Json) -> tuple[Json, int]:
         offset = params.get("offset")
         if isinstance(offset, int):  # confirms what is below it
             self._updates = [u for u in self._updates if _id(u) >= offset]

@@ -1,0 +1,158 @@
+"""Two real `tnl-bot run` processes on one PostgreSQL, with both fakes: one leads, both deliver.
+
+The first instance starts alone and leads: it runs the scheduler (the opening announcement) and
+takes the updates. The second one starts and stands by. 2,000 contacts subscribe (written to the
+store, as the first instance's `/abonner` would), an organiser broadcasts to them, and the leader
+is SIGKILLed in the middle of the broadcast: the second instance takes the lead, answers the
+questions from then on, resumes what the dead one had claimed once its lease has run out, and
+finishes. Telegram here accepts 300 messages a second (a bot with paid broadcasts), so that the
+2,000 messages take seconds, not minutes; both instances are told so and share it.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.store.store import Store
+from tests.fakes.mastodon_server import FakeMastodon
+from tests.fakes.telegram_limits import Limits
+from tests.fakes.telegram_server import FakeTelegram
+from tests.storage import POSTGRES_URL, empty_database
+from tests.test_run import (
+    ALICE_TOKEN,
+    CHANNEL,
+    MASTODON_TOKEN,
+    ORGANISER,
+    QUESTION,
+    Bot,
+    environment,
+    fakes,
+    prepare,
+    replies_to,
+    running,
+    statuses_posted,
+)
+
+SUBSCRIBERS = [str(50_000 + n) for n in range(2000)]
+PER_SECOND = 300
+NEWS = "Les candidatures 2026 sont prolongées de deux semaines."
+KILL_AFTER = 500  # subscribers served when the leader is killed
+UNRECORDED = 8  # the outbox's bound on sends done but not recorded, per instance
+FAILOVER = 30.0  # seconds the second instance has to take the lead
+LEASE = 30.0  # seconds a dead instance's claims are held (bot.store.outbox.LEASE)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not POSTGRES_URL, reason="TNL_TEST_POSTGRES_URL is not set"),
+]
+
+
+def most_in_one_second(telegram: FakeTelegram) -> int:
+    """The most messages Telegram accepted within any one second, all chats together."""
+    moments = sorted(
+        call.at for call in telegram.calls if call.method == "sendMessage" and call.status == 200
+    )
+    most, first = 0, 0
+    for last, moment in enumerate(moments):
+        while moment - moments[first] >= dt.timedelta(seconds=1):
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def served(telegram: FakeTelegram) -> collections.Counter[str]:
+    """How many times each subscriber received the news (not the organiser's preview)."""
+    subscribers = set(SUBSCRIBERS)
+    return collections.Counter(
+        str(chat)
+        for chat, messages in telegram.sent.items()
+        if str(chat) in subscribers
+        for message in messages
+        if NEWS in message["text"]
+    )
+
+
+async def asks(bot: Bot, telegram: FakeTelegram, chat: int) -> None:
+    telegram.say(chat, QUESTION)
+    await bot.until(f"the answer to {chat}", lambda: telegram.sent[chat])
+
+
+async def mentions(bot: Bot, mastodon: FakeMastodon, text: str) -> None:
+    question = mastodon.post_as(ALICE_TOKEN, f"@tnl {text}")
+    await bot.until("the Mastodon reply", lambda: replies_to(mastodon, question))
+
+
+async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
+    tmp_path: Path,
+) -> None:
+    url = await empty_database("postgresql", tmp_path)
+    prepare(tmp_path, dt.datetime.now(dt.UTC))
+    async with fakes(Limits(per_second=PER_SECOND)) as (telegram, mastodon):
+        tnl = mastodon.add_account("tnl", MASTODON_TOKEN, bot=True)
+        mastodon.add_account("alice", ALICE_TOKEN)
+        env = environment(tmp_path, telegram, mastodon) | {
+            "TNL_DATABASE_URL": url,
+            "TNL_TELEGRAM_PER_SECOND": str(PER_SECOND),
+        }
+        first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+        first_dir.mkdir()
+        second_dir.mkdir()
+        first_env = env | {"TNL_DATA_DIR": str(first_dir / "data")}
+        second_env = env | {"TNL_DATA_DIR": str(second_dir / "data")}
+        async with running(first_env, first_dir) as first:
+            await first.until("the lead", lambda: "leading" in first.log())
+            await first.until("the opening on Mastodon", lambda: statuses_posted(mastodon, tnl))
+            await first.until("the opening on Telegram", lambda: telegram.sent[CHANNEL])
+            async with running(second_env, second_dir) as second:
+                await second.until("standing by", lambda: "standing by" in second.log())
+                await asks(first, telegram, 2001)
+                await mentions(first, mastodon, QUESTION)
+
+                store = await Store.open(url)
+                now = dt.datetime.now(dt.UTC)
+                for chat in SUBSCRIBERS:
+                    await store.subscribe("telegram", chat, now)
+                await store.close()
+                telegram.say(ORGANISER, f"/diffuser abonnes {NEWS}")
+                await first.until("the preview", lambda: telegram.sent[ORGANISER])
+                assert "2000" in telegram.texts(ORGANISER)[0].replace("\u202f", "")
+                telegram.say(ORGANISER, "/confirmer")
+                await first.until(
+                    "the broadcast under way", lambda: len(served(telegram)) >= KILL_AFTER
+                )
+                first.process.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                await second.until(
+                    "the lead", lambda: "takes the lead" in second.log(), timeout=FAILOVER
+                )
+                failover = time.monotonic() - killed
+
+                await asks(second, telegram, 2002)  # the new leader takes the updates
+                await mentions(second, mastodon, QUESTION)
+                await second.until(
+                    "every subscriber",
+                    lambda: set(served(telegram)) == set(SUBSCRIBERS),
+                    timeout=LEASE + 60,
+                )
+                log = second.log()
+        assert first.process.returncode == -signal.SIGKILL
+
+    counts = served(telegram)
+    doubled = sum(count - 1 for count in counts.values())
+    busiest = most_in_one_second(telegram)
+    print(f"failover {failover:.1f} s; {doubled} duplicate(s); busiest second {busiest}")
+    assert failover < FAILOVER
+    assert doubled <= UNRECORDED, counts.most_common(10)
+    assert len(telegram.sent[CHANNEL]) == 1  # the opening; the news was for subscribers only
+    assert len(statuses_posted(mastodon, tnl)) == 1  # the opening, once
+    assert [len(telegram.sent[chat]) for chat in (2001, 2002)] == [1, 1]
+    assert telegram.conflicts == 0  # never two instances polling getUpdates
+    assert telegram.rate_limited == 0
+    assert busiest <= PER_SECOND
+    assert "Traceback" not in first.log() + log, log
