@@ -86,7 +86,7 @@ async def case(
 ) -> Result:
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
-        await empty_database_at(url, tmp)
+        await empty_database("postgresql", tmp, url)
         prepare(tmp, dt.datetime.now(dt.UTC))
         chats = [str(60_000 + n) for n in range(subscribers)]
         async with fakes(Limits(per_second=per_second)) as (telegram, mastodon):
@@ -133,11 +133,6 @@ async def case(
         return Result(
             name, instances, per_second, subscribers, seconds, idle, peaks, failover, duplicates
         )
-
-
-async def empty_database_at(url: str, tmp: Path) -> None:
-    os.environ["TNL_TEST_POSTGRES_URL"] = url
-    await empty_database("postgresql", tmp)
 
 
 async def main(arguments: argparse.Namespace) -> None:

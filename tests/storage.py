@@ -26,17 +26,18 @@ BACKENDS = [
 ]
 
 
-async def empty_database(backend: str, tmp_path: Path) -> str:
-    """A URL to an empty database of that backend."""
+async def empty_database(backend: str, tmp_path: Path, postgres: str | None = None) -> str:
+    """A URL to an empty database of that backend (PostgreSQL: `postgres`, or the tests')."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'store.sqlite3'}"
-    assert POSTGRES_URL is not None
-    engine = create_async_engine(POSTGRES_URL)
+    url = postgres or POSTGRES_URL
+    assert url is not None
+    engine = create_async_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-    return POSTGRES_URL
+    return url
 
 
 @pytest.fixture(params=BACKENDS)

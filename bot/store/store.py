@@ -46,6 +46,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+CONNECT_TIMEOUT = 10.0  # seconds to reach PostgreSQL: an unreachable host fails, not hangs
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """PostgreSQL: a bounded connect (asyncpg waits 60 s by default), and connections checked
+    before use, so that a server restart costs one reconnection, not one failed query per
+    pooled connection."""
+    if maintenance.sqlite_path(url) is not None or url.startswith("sqlite"):
+        return {}
+    return {"connect_args": {"timeout": CONNECT_TIMEOUT}, "pool_pre_ping": True}
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: dt.datetime
@@ -83,7 +95,7 @@ class Store:
         if path is not None:
             maintenance.examine_file(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, **_engine_options(url))
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         where = str(path) if path is not None else "database"
