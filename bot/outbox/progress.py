@@ -2,12 +2,16 @@
 
 A broadcast is one key enqueued to many targets (Telegram fans out to one `telegram:<chat>`
 item per subscriber). Targets named `family:member` are summed per family, so 10,000 chats show
-as one line, `telegram:*`; other targets get a line each.
+as one line, `telegram:*`; other targets get a line each. An audience (`telegram`,
+`telegram:abonnes`: what organisers and TNL_TARGETS name) keeps a line of its own until it has
+fanned out; then its chats' items are what recipients get, and the fan-out item itself is not
+counted as one more delivery.
 """
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from bot.store.items import State
@@ -33,11 +37,36 @@ def family(target: str) -> str:
     return f"{head}:*" if colon else target
 
 
-async def progress(store: Store, keys: int = 20, key: str | None = None) -> list[Progress]:
-    """The `keys` most recently enqueued keys (or just `key`), oldest first."""
+def fanned_out(targets: Iterable[str], audiences: Collection[str]) -> set[str]:
+    """Among one key's `targets`, the audiences whose items became other items of their
+    platform (`telegram`, `telegram:abonnes` → `telegram:<chat>`): a platform's items that are
+    not audiences exist only because one of its audiences fanned out."""
+    present = set(targets)
+    return {
+        target
+        for target in present & set(audiences)
+        if any(
+            other not in audiences and other.startswith(f"{target.partition(':')[0]}:")
+            for other in present
+        )
+    }
+
+
+async def progress(
+    store: Store, keys: int = 20, key: str | None = None, audiences: Collection[str] = ()
+) -> list[Progress]:
+    """The `keys` most recently enqueued keys (or just `key`), oldest first. `audiences`: the
+    connectors' (see the module's docstring); without them every item counts, fan-outs too."""
+    items = await key_states(store, keys, key)
+    targets: dict[str, set[str]] = collections.defaultdict(set)
+    for item in items:
+        targets[item.key].add(item.target)
+    done = {k: fanned_out(names, audiences) for k, names in targets.items()}
     lines: dict[tuple[str, str], Progress] = {}
-    for item in await key_states(store, keys, key):
-        name = family(item.target)
+    for item in items:
+        if item.target in done[item.key] and item.state is State.SENT:
+            continue
+        name = item.target if item.target in audiences else family(item.target)
         line = lines.setdefault((item.key, name), Progress(item.key, name))
         line.counts[item.state] += 1
         line.in_doubt += item.in_doubt
