@@ -1,7 +1,9 @@
 """Progress per key (one announcement or broadcast), summed by the database: for a page of the
 latest keys (or one key), how many items of each target group are in each state, and how many
-of them may have arrived twice. What Python reads grows with the page (keys × groups × states),
-not with the backlog nor with the 10,000 chats a broadcast fanned out to.
+of them may have arrived twice. The database finds the page's keys in its (key, target) index
+and sums only their items; what Python reads grows with the page (keys × groups × states), not
+with the backlog nor with the 10,000 chats a broadcast fanned out to (`bot.outbox.progress`
+draws the lines; its `family` is the rule written here in SQL).
 
 A target group is the target itself when the caller names it in `own` (an audience), else its
 family `head:*` when it is named `head:member` (every `telegram:<chat>`), else the target.
