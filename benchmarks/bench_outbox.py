@@ -10,8 +10,10 @@ per 1,000 items delivered (the worker's and SQLite's threads), which neighbours 
 disturb far less than the wall-clock rate; "flat" compares it across backlogs. Each case shows
 the run of least CPU among `--repeat`. Then, on a store of the largest size all sent:
 `tnl-bot outbox list` and `tnl-bot store backup` as an organiser runs them (subprocesses, Python
-start included), and the backup's size. Also the non-idempotent throughput (the Telegram case:
-outcomes committed every few milliseconds, never more than 8 sends uncommitted).
+start included), and the backup's size; `outbox list` again on one broadcast fanned out to as
+many chats, and its progress per key alone, in process. Also the non-idempotent throughput
+(the Telegram case: outcomes committed every few milliseconds, never more than 8 sends
+uncommitted).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rich.table import Table
 
 from bot.clock import SystemClock
 from bot.outbox import Post, RateLimit, Receipt
+from bot.outbox.progress import progress
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
 from bot.store.schema import outbox_items
@@ -61,16 +64,19 @@ def names(count: int, per_item: bool) -> list[str]:
     return [f"chat:{n}" for n in range(count)] if per_item else ["noop"] * count
 
 
-async def fill(store: Store, targets: list[str]) -> None:
-    """One pending item per entry of `targets`, in bulk: the figures must not include it."""
+async def fill(
+    store: Store, targets: list[str], key: str | None = None, state: str = "pending"
+) -> None:
+    """One item per entry of `targets` (each its own key unless `key`), in bulk: the figures
+    must not include it."""
     now = dt.datetime.now(dt.UTC)
     text = Post("Annonce de campagne " + "x" * 200).to_json()
     rows = [
         {
-            "key": f"bench-{n}",
+            "key": key or f"bench-{n}",
             "target": target,
             "post": text,
-            "state": "pending",
+            "state": state,
             "created_at": now,
             "due_at": now,
             "deadline": now + dt.timedelta(days=1),
@@ -120,6 +126,23 @@ async def all_sent(path: Path, count: int) -> None:
     await fill(store, names(count, per_item=False))
     await DeliveryWorker(Outbox(store), [NoopTarget("noop", True)], SystemClock()).drain()
     await store.close()
+
+
+async def fanned_out(path: Path, count: int) -> float:
+    """One broadcast fanned out to `count` chats (the Telegram shape), all sent; the seconds
+    the per-key progress of `tnl-bot outbox list` and `/etat` takes on it, in process (best
+    of 5)."""
+    store = await Store.open(url(path))
+    await fill(store, ["telegram"], key="broadcast:1", state="sent")
+    chats = [f"telegram:{n}" for n in range(count)]
+    await fill(store, chats, key="broadcast:1", state="sent")
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await progress(store, audiences=("telegram", "telegram:abonnes"))
+        times.append(time.perf_counter() - started)
+    await store.close()
+    return min(times)
 
 
 def command(path: Path, *arguments: str) -> float:
@@ -176,12 +199,20 @@ async def main(sizes: list[int], share: int, repeat: int) -> None:
         backup_seconds = command(largest, "store", "backup", str(backup))
         backup_bytes = backup.stat().st_size
         store_bytes = size_of(largest)
+        broadcast = directory / "broadcast.sqlite3"
+        summary = await fanned_out(broadcast, max(sizes))
+        broadcast_listing = command(broadcast, "outbox", "list")
     Console().print(table)
     other = Table(title="Other figures")
     other.add_column("measure")
     other.add_column("value", justify="right")
     other.add_row("delivery, non-idempotent (5,000 items)", f"{plain:,.0f} items/s")
     other.add_row(f"`tnl-bot outbox list`, {max(sizes):,} sent", f"{listing:.2f} s")
+    other.add_row(
+        f"`tnl-bot outbox list`, one broadcast to {max(sizes):,} chats",
+        f"{broadcast_listing:.2f} s",
+    )
+    other.add_row(f"its progress per key alone, {max(sizes):,} chats", ms(summary))
     other.add_row(f"`tnl-bot store backup`, {max(sizes):,} sent", f"{backup_seconds:.2f} s")
     other.add_row("backup size", f"{backup_bytes / 1e6:.1f} MB")
     other.add_row("store size (WAL included)", f"{store_bytes / 1e6:.1f} MB")

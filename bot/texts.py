@@ -57,6 +57,10 @@ WITHDRAWN_PER_CHAT = "rien à supprimer ici : chaque discussion est retirée à 
 WITHDRAW_REFUSED = "non supprimé, refusé par {platform} : {reason}"
 
 # Files sent with a message (laureate lists).
+FILE_UNAVAILABLE = (
+    "Impossible de récupérer le fichier « {name} » auprès de Telegram : réessayez de l’envoyer "
+    "dans quelques minutes."
+)
 FILE_TOO_LARGE = (
     "Ce fichier est trop volumineux ({size}) : j'accepte les fichiers jusqu'à {limit}. "
     "Envoyez une liste plus courte ou découpée en plusieurs fichiers."

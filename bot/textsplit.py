@@ -21,6 +21,20 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+MASTODON_URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url on known instances
+# Like Mastodon's extractor, a URL does not end with the punctuation that follows it.
+MASTODON_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»]", re.IGNORECASE)
+MASTODON_MENTION = re.compile(r"(?<![\w/])@([\w.]+)@[\w.-]+\w", re.UNICODE)
+
+
+def mastodon_length(text: str, url_length: int = MASTODON_URL_LENGTH) -> int:
+    """Mastodon's measure of a status: each URL costs `url_length`, a remote mention counts
+    only its local part (`@name@server` → `@name`). Here rather than in its connector, so that
+    the laureate templates are checked as the Mastodon target will count them."""
+    text = MASTODON_URL.sub("x" * url_length, text)
+    return len(MASTODON_MENTION.sub(lambda m: "@" + m.group(1), text))
+
+
 # Strongest first. Each separator takes all the whitespace around it, so a piece never starts or
 # ends with whitespace and a part is always a slice of the text: nothing but whitespace is lost.
 _BOUNDARIES = tuple(

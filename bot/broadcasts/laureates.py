@@ -27,14 +27,14 @@ from bot.laureates.render import Budget, Publication, load_laureate_templates, p
 from bot.laureates.validate import load_laureates
 from bot.outbox.post import Post
 from bot.store.broadcasts import PalmaresRecords
-from bot.textsplit import utf16_length
+from bot.textsplit import mastodon_length, utf16_length
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".yaml", ".yml")
-# Mastodon counts a URL as 23 characters, never more than its length: `len` errs on the safe
-# side; the instance's own limit is checked again when the preview is computed by the target.
-MASTODON = Budget(500)
+# Counted as the targets count them (a URL as 23 characters on Mastodon, a mention by its local
+# part); the instance's own limit is checked again when the preview is computed by the target.
+MASTODON = Budget(500, mastodon_length)
 TELEGRAM = Budget(4096, utf16_length)
 
 

@@ -328,7 +328,9 @@ class OrganiserCommands:
     async def _state(self, incoming: Incoming, _: str) -> Reply:
         platforms = (name.partition(":")[0] for name in self.connectors)
         upcoming = self.upcoming(UPCOMING) if self.upcoming is not None else ()
-        return _say(await state_report(self.outbox, self.records, platforms, upcoming))
+        audiences = list(self.audiences())
+        report = await state_report(self.outbox, self.records, platforms, audiences, upcoming)
+        return _say(report)
 
     async def _unanswered(self, incoming: Incoming, _: str) -> Reply:
         found = await self.outbox.store.most_unanswered(10)

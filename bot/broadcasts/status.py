@@ -6,7 +6,7 @@ what the calendar is about to say), who is subscribed where, and the last broadc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from bot.broadcasts.plan import from_json
 from bot.french import long_datetime
@@ -37,11 +37,14 @@ async def state_report(
     outbox: Outbox,
     records: BroadcastRecords,
     platforms: Iterable[str],
+    audiences: Collection[str],
     upcoming: Sequence[tuple[dt.datetime, str]],
 ) -> str:
     """The lines of `/etat` (French, before typography). `platforms`: those of the configured
     connectors; subscribers are counted for each that has any (today only Telegram offers
-    /abonner). `upcoming`: the next announcements, (due, what), soonest first."""
+    /abonner). `audiences`: the connectors', so that a broadcast's progress counts what its
+    recipients get, not the fan-out item. `upcoming`: the next announcements, (due, what),
+    soonest first."""
     store = outbox.store
     counts = await outbox.counts()
     lines = ["Envois : " + (", ".join(f"{SENDS[s]} {n}" for s, n in counts.items()) or "aucun")]
@@ -62,7 +65,7 @@ async def state_report(
         done = [
             f"{line.targets} " + ", ".join(f"{SENDS[s]} {n}" for s, n in line.counts.items())
             for key in keys
-            for line in await progress(store, key=key)
+            for line in await progress(store, key=key, audiences=audiences)
         ]
         lines.append(f"n° {draft.number} ({BROADCASTS[draft.state]}) : {'; '.join(done) or '—'}")
     return "\n".join(lines)

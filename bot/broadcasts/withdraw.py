@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from bot.broadcasts.plan import from_json
 from bot.conversation.connector import Connector
 from bot.outbox.item import OutboxItem
-from bot.outbox.progress import family
+from bot.outbox.progress import family, fanned_out
 from bot.outbox.queue import Outbox
 from bot.outbox.target import RetryableError
 from bot.store.broadcasts import BroadcastRecords, BroadcastState
@@ -87,26 +87,17 @@ class Withdrawals:
             return f"à réessayer ({error.reason})"
 
     async def _items(self, number: int) -> list[OutboxItem]:
-        """The broadcast's items, less the fan-outs already done (see `_fanned_out`)."""
+        """The broadcast's items, less the fan-outs already done: their chats' items are what
+        was published."""
         broadcast = await self.records.get(number)
         if broadcast is None:
             return []
         found: list[OutboxItem] = []
         for key in from_json(broadcast.post).keys(number):
             found += await self.outbox.items(key=key)
-        fanned_out = self._fanned_out(found)
-        return [i for i in found if not (i.target in fanned_out and i.state is State.SENT)]
-
-    def _fanned_out(self, items: list[OutboxItem]) -> set[str]:
-        """The audiences whose items became other items of their platform (`telegram`,
-        `telegram:abonnes` → `telegram:<chat>`): the chats' items are what was published."""
-        audiences = {a for connector in self.connectors.values() for a in connector.audiences()}
-        targets = {item.target for item in items}
-        return {
-            t
-            for t in targets & audiences
-            if any(o not in audiences and o.startswith(f"{t.partition(':')[0]}:") for o in targets)
-        }
+        audiences = [a for connector in self.connectors.values() for a in connector.audiences()]
+        done = fanned_out((item.target for item in found), audiences)
+        return [i for i in found if not (i.target in done and i.state is State.SENT)]
 
     def _connector(self, target: str) -> Connector | None:
         for name, connector in self.connectors.items():

@@ -67,9 +67,9 @@ class ConversationService:
         self._offered: collections.OrderedDict[tuple[str, str], tuple[Suggestion, ...]] = (
             collections.OrderedDict()
         )
-        self._awaiting_feedback: collections.OrderedDict[tuple[str, str, str], Reply] = (
-            collections.OrderedDict()
-        )
+        self._awaiting_feedback: collections.OrderedDict[
+            tuple[str, str, str], tuple[Identity, Reply]
+        ] = collections.OrderedDict()
         self._commands: dict[str, Command] = {}
         self._attachment_handlers: list[AttachmentHandler] = []
         for command in (
@@ -188,24 +188,27 @@ class ConversationService:
     # Feedback ------------------------------------------------------------------------------
 
     def sent(self, incoming: Incoming, message_id: str, reply: Reply) -> None:
-        """The connector posted `reply` as `message_id`: feedback on it will name its question."""
+        """The connector posted `reply` as `message_id`: feedback on it will name its question,
+        and only the person it answered may give it (in a group, everyone sees the buttons)."""
         if not reply.wants_feedback:
             return
         key = (incoming.platform, incoming.conversation, message_id)
-        self._awaiting_feedback[key] = reply
+        self._awaiting_feedback[key] = (incoming.sender, reply)
         while len(self._awaiting_feedback) > MEMORY:
             self._awaiting_feedback.popitem(last=False)
 
     async def feedback(self, incoming: Incoming, message_id: str, positive: bool) -> str | None:
-        """👍/👎 on a reply of ours. One vote per reply; a vote on a message we do not know as
-        an answer (forged, or from before a restart) is ignored: None."""
+        """👍/👎 on a reply of ours, from the person it answered. One vote per reply; a vote on
+        a message we do not know as an answer (forged, or from before a restart), or from
+        someone else in the group, is ignored: None (the asker may still vote)."""
         if self._admitted(incoming.sender) is not Verdict.ANSWER:
             return None
-        reply = self._awaiting_feedback.pop(
-            (incoming.platform, incoming.conversation, message_id), None
-        )
-        if reply is None:
+        key = (incoming.platform, incoming.conversation, message_id)
+        awaiting = self._awaiting_feedback.get(key)
+        if awaiting is None or awaiting[0] != incoming.sender:
             return None
+        del self._awaiting_feedback[key]
+        reply = awaiting[1]
         entry = reply.answer.entry if reply.answer is not None else None
         question = reply.question or ""
         now = self.clock.now()

@@ -25,11 +25,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     listing.add_argument("--state", choices=STATES, help="only items in this state")
     listing.add_argument("--limit", type=int, default=50, help="items per page (default 50)")
     listing.add_argument(
-        "--page", type=int, default=1, help="1: the newest items, 2: the ones before… (default 1)"
+        "--page",
+        type=int,
+        default=1,
+        help="1: the newest items and keys, 2: the ones before… (default 1)",
     )
-    listing.add_argument(
-        "--keys", type=int, default=20, help="progress of the latest keys (default 20)"
-    )
+    listing.add_argument("--keys", type=int, default=20, help="keys per page (default 20)")
     listing.set_defaults(run=cmd_list)
     retry = actions.add_parser("retry", help="send a failed or cancelled item again")
     retry.add_argument("id", type=int)
@@ -87,15 +88,17 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         console = Console(file=out, highlight=False, width=120)
         console.print(table)
         out.write(", ".join(f"{state.value}: {count}" for state, count in counts.items()) + "\n")
-        console.print(await broadcasts(store, args.keys))
+        console.print(await broadcasts(store, max(args.keys, 1), max(args.page, 1)))
         return 0
 
     return _with_outbox(args, work)
 
 
-async def broadcasts(store: Store, keys: int) -> Table:
-    """Per key (one announcement or broadcast), and per target family (`telegram:*` sums every
-    chat): sent / pending / failed / in doubt (sends that may have arrived twice)."""
+async def broadcasts(store: Store, keys: int, page: int) -> Table:
+    """Per key (one announcement or broadcast) of the page, and per target family
+    (`telegram:*` sums every chat): sent / pending / failed / in doubt (sends that may have
+    arrived twice). Summed by the store: one row per key, group and state reaches Python,
+    however many chats a broadcast reached."""
     from rich.table import Table
     from rich.text import Text
 
@@ -105,7 +108,7 @@ async def broadcasts(store: Store, keys: int) -> Table:
     table = Table(title="Progress per key")
     for column in ("key", "targets", "sent", "pending", "failed", "cancelled", "in doubt"):
         table.add_column(column, justify="left" if column in ("key", "targets") else "right")
-    for line in await progress(store, keys):
+    for line in await progress(store, keys, page=page):
         table.add_row(
             Text(visible(line.key)),
             Text(visible(line.targets)),

@@ -61,12 +61,13 @@ def local_targets(names: Sequence[str], settings: Settings, out: TextIO) -> list
 
 
 def announcement_targets(settings: Settings, connectors: Sequence[Connector]) -> list[str]:
-    """TNL_TARGETS names the targets explicitly; unset, every connector (its target named like
-    it: `telegram`, `mastodon:main`) receives the announcements, or the console when none is
-    configured."""
+    """TNL_TARGETS names the targets explicitly, any of the connectors' audiences among them
+    (`telegram:abonnes`: the subscribers without the channel), as organisers may choose them;
+    unset, every connector (its target named like it: `telegram`, `mastodon:main`) receives
+    the announcements, or the console when none is configured."""
     platforms = [connector.name for connector in connectors]
     wanted = settings.target_names() or platforms or ["console"]
-    known = [*LOCAL_TARGETS, *platforms]
+    known = [*LOCAL_TARGETS, *(name for c in connectors for name in c.audiences())]
     unknown = [name for name in wanted if name not in known]
     if unknown:
         names = ", ".join(unknown)

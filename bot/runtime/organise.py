@@ -191,10 +191,15 @@ async def _follow(desk: Desk, console: Console, number: int) -> int:
     if running_pid(desk.settings.data_dir) is None:
         console.print("Aucun bot en service : l’envoi partira au prochain `tnl-bot run`.")
         return 0
+    audiences = list(desk.organisers.audiences())
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("Envoi", total=None)
         while True:
-            lines = [line for key in keys for line in await progress(desk.store, key=key)]
+            lines = [
+                line
+                for key in keys
+                for line in await progress(desk.store, key=key, audiences=audiences)
+            ]
             total = sum(sum(line.counts.values()) for line in lines)
             left = sum(line.pending for line in lines)
             bar.update(task, total=total, completed=total - left)

@@ -78,3 +78,19 @@ async def test_once_published_the_list_answers_contacts(desk: Desk, store: Store
 
     await LaureateCommands(desk.service, desk.commands).load()
     assert first in await desk.says(ZOE, question)
+
+
+async def test_a_long_link_counts_as_mastodon_counts_it(desk: Desk) -> None:
+    """Mastodon counts any URL as 23 characters: a laureate's deep link to its page does not
+    make its status « too long » when the instance would take it."""
+    site = "https://www.brumeval.example/" + "actualites/" * 45 + "label"
+    rows = [
+        "collectivite;type;territoire;distinction;mention;site;fediverse",
+        f"Ville de Brumeval;commune;Finistère;Or;;{site};@mairie@brumeval.example",
+    ]
+    listing = Attachment("palmares.csv", "\n".join(rows).encode())
+    preview = await desk.says(ALICE, "/laureats 2025", file=listing)
+    assert "Aperçu de la diffusion n° 1" in preview
+    assert "confirmée" in await desk.says(ALICE, "/confirmer")
+    (thread,) = [i.post for i in await desk.outbox.items() if i.target == "mastodon:main"]
+    assert len(thread.parts[1]) > 500  # as typed; 23 for the link as Mastodon counts it

@@ -92,7 +92,8 @@ class FakeTelegram:
 
     def fail_next(self, method: str, kind: str, times: int = 1) -> None:
         """kind: "500", "502" (error before any effect), "timeout" (effect, then no answer) or
-        "429:N" (flood control, retry after N seconds, whatever the limits)."""
+        "429:N" (flood control, retry after N seconds, whatever the limits). `method` "file":
+        the download of a file getFile gave the path of ("500" or "502" only)."""
         self.faults[method].extend([kind] * times)
 
     def push(self, update: Json) -> Json:
@@ -196,8 +197,7 @@ class FakeTelegram:
             body = tg.error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
             return self._answer(call, body, 429)
         if fault in ("500", "502"):
-            description = "Internal Server Error" if fault == "500" else "Bad Gateway"
-            return self._answer(call, tg.error(int(fault), description), int(fault))
+            return self._answer(call, _server_error(fault), int(fault))
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._answer(call, tg.error(404, "Not Found: method not found"), 404)
@@ -338,6 +338,9 @@ class FakeTelegram:
             return web.Response(status=401)
         path = request.match_info["path"]
         self.downloads.append(path)
+        fault = self.faults["file"].popleft() if self.faults["file"] else None
+        if fault in ("500", "502"):
+            return web.json_response(_server_error(fault), status=int(fault))
         for known, content in self.files.values():
             if known == path:
                 return web.Response(body=content, content_type="application/octet-stream")
@@ -375,6 +378,10 @@ class FakeTelegram:
             if message["message_id"] == params.get("message_id"):
                 return message
         return None
+
+
+def _server_error(fault: str) -> Json:
+    return tg.error(int(fault), "Internal Server Error" if fault == "500" else "Bad Gateway")
 
 
 def _unique(file_id: str) -> str:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.connectors.mastodon.text import status_length
 from bot.connectors.telegram.render import escape, message_chunks
 from bot.datafile import DataFileError
 from bot.french import NBSP
@@ -19,11 +18,11 @@ from bot.laureates.render import (
     publications,
 )
 from bot.laureates.validate import load_laureates
-from bot.textsplit import utf16_length
+from bot.textsplit import mastodon_length, utf16_length
 
 DATA = Path(__file__).parent.parent / "data" / "laureates"
 FORTY = DATA / "palmares-2025-40-cp1252.csv"
-MASTODON = Budget(500, status_length)
+MASTODON = Budget(500, mastodon_length)
 TELEGRAM = Budget(4096, lambda text: utf16_length(escape(text)))
 HEADER = "collectivite;type;territoire;distinction;mention;site;fediverse\n"
 
@@ -69,7 +68,7 @@ def test_a_summary_then_forty_replies_in_file_order_within_the_limit() -> None:
         assert f"obtient {laureate.distinction.phrase} au palmarès" in reply
         if laureate.fediverse:
             assert laureate.fediverse in reply.split()
-    assert max(status_length(text) for text in mastodon.texts) <= 500
+    assert max(mastodon_length(text) for text in mastodon.texts) <= 500
 
 
 def test_separate_and_summary_only_are_configurable(tmp_path: Path) -> None:
@@ -146,11 +145,11 @@ def test_an_over_long_post_is_an_error_on_the_laureate_s_line(tmp_path: Path) ->
         "Ville de Brumeval;commune;Finistère;Or;;;",
         f"{long_name};commune;Finistère;Or;;;",
     )
-    roomy = Budget(1000, status_length)
+    roomy = Budget(1000, mastodon_length)
     mastodon, _ = publications(
         load_laureates(path, 2025), load_laureate_templates(), mastodon=roomy, telegram=TELEGRAM
     )
-    size = status_length(mastodon.texts[2])
+    size = mastodon_length(mastodon.texts[2])
     assert size > 500
     problems = check_file(path, 2025, mastodon=MASTODON, telegram=TELEGRAM)
     assert chat_lines(problems) == [

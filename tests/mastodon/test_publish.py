@@ -11,11 +11,12 @@ import pytest
 from bot.backoff import Backoff
 from bot.connectors.mastodon.client import RateBudget
 from bot.connectors.mastodon.config import MastodonAccount
-from bot.connectors.mastodon.text import html_to_text, status_length
+from bot.connectors.mastodon.text import html_to_text
 from bot.outbox import Post, RateLimit, RetryableError, State
 from bot.outbox.queue import Outbox
 from bot.outbox.worker import DeliveryWorker
 from bot.store.store import Store
+from bot.textsplit import mastodon_length
 from tests.manual_clock import ManualClock
 from tests.mastodon.conftest import World, new_target
 
@@ -56,7 +57,7 @@ async def test_1200_characters_become_a_three_status_thread_in_order(world: Worl
     assert [p["in_reply_to_id"] for p in posts] == [None, posts[0]["id"], posts[1]["id"]]
     plain = [html_to_text(p["content"]) for p in posts]
     assert [p.rsplit("\n", 1)[1] for p in plain] == ["1/3", "2/3", "3/3"]
-    assert all(status_length(p) <= 500 for p in plain)
+    assert all(mastodon_length(p) <= 500 for p in plain)
     assert plain[2].splitlines()[-3] == "#TerritoireNumériqueLibre"
     assert all(p["language"] == "fr" and p["visibility"] == "public" for p in posts)
     keys = [c.idempotency_key for c in fake.calls_to("POST", "/api/v1/statuses")]

@@ -8,9 +8,9 @@ from bot.connectors.mastodon.text import (
     question_of,
     same_text,
     split_thread,
-    status_length,
     with_hashtags,
 )
+from bot.textsplit import mastodon_length
 
 SENTENCE = "La campagne de candidature au label ouvre le 1er avril pour toutes les collectivités. "
 
@@ -29,7 +29,7 @@ def test_a_1200_character_text_becomes_three_numbered_statuses_within_the_limit(
     parts = split_thread(text, 500)
     assert len(parts) == 3
     assert [part.rsplit("\n", 1)[1] for part in parts] == ["1/3", "2/3", "3/3"]
-    assert all(status_length(part) <= 500 for part in parts)
+    assert all(mastodon_length(part) <= 500 for part in parts)
     rebuilt = " ".join(part.rsplit("\n\n", 1)[0] for part in parts)
     assert rebuilt.split() == text.split()  # nothing lost, nothing reordered
 
@@ -45,16 +45,16 @@ def test_a_short_text_is_one_status_without_marker() -> None:
 
 def test_urls_count_23_characters_and_the_content_warning_is_reserved() -> None:
     url = "https://territoire-numerique-libre.org/" + "x" * 200
-    assert status_length(f"Voir {url}.") == len("Voir .") + 23
+    assert mastodon_length(f"Voir {url}.") == len("Voir .") + 23
     assert split_thread(f"Voir {url}", 500) == [f"Voir {url}"]
     parts = split_thread(announcement(480), 500, reserved=40)
     assert len(parts) == 2
-    assert all(status_length(p) <= 460 for p in parts)
+    assert all(mastodon_length(p) <= 460 for p in parts)
 
 
 def test_a_sentence_longer_than_a_status_is_cut_between_words() -> None:
     parts = split_thread("mot " * 300, 500)
-    assert all(status_length(p) <= 500 for p in parts)
+    assert all(mastodon_length(p) <= 500 for p in parts)
     assert sum(p.count("mot") for p in parts) == 300
 
 
@@ -82,6 +82,6 @@ def test_a_thread_keeps_line_breaks_and_never_cuts_a_url() -> None:
     items = "\n".join(f"- étape {n} : voir {url}/{n}" for n in range(1, 30))
     parts = split_thread(f"Les étapes :\n{items}", 500)
     assert len(parts) > 1
-    assert all(status_length(p) <= 500 for p in parts)
+    assert all(mastodon_length(p) <= 500 for p in parts)
     bodies = [part.rsplit("\n\n", 1)[0] for part in parts]
     assert "\n".join(bodies) == f"Les étapes :\n{items}"  # cut between lines, nothing else moved

@@ -177,7 +177,7 @@ async def test_outbox_list_shows_progress_per_key(store: Store) -> None:
     await outbox.enqueue(Post("x"), ["telegram:1", "telegram:2"], "2027:results", T0)
     await DeliveryWorker(outbox, [target], clock, sleep=clock.sleep).drain()
     out = io.StringIO()
-    Console(file=out, width=120).print(await broadcasts(store, 20))
+    Console(file=out, width=120).print(await broadcasts(store, 20, 1))
     (row,) = [line for line in out.getvalue().splitlines() if "2027:results" in line]
     cells = [cell.strip() for cell in row.strip("│ ").split("│")]
     assert cells == ["2027:results", "telegram:*", "0", "2", "0", "0", "1"]

@@ -92,6 +92,28 @@ async def test_feedback_is_recorded_and_a_thumb_down_feeds_unanswered(
     assert len(await store.most_unanswered()) == 1
 
 
+async def test_in_a_group_only_the_asker_rates_the_answer(
+    fake: FakeTelegram, connector: TelegramConnector, store: Store
+) -> None:
+    """Everyone in the group sees the 👍/👎 under the answer; a neighbour's 👎 is not the
+    asker's opinion: ignored, and the buttons stay for the asker."""
+    group, asker, neighbour = -100555, 3001, 3002
+    fake.say(group, "@tnl_bot la candidature est-elle gratuite ?", user_id=asker)
+    await fake.wait_for(lambda: fake.sent[group])
+    answer = copy.deepcopy(fake.sent[group][0])
+    up, down = keyboard_of(answer)[0]
+    fake.press(neighbour, answer, down["callback_data"])
+    await fake.wait_for(lambda: len(fake.method_calls("answerCallbackQuery")) == 1)
+    assert "text" not in fake.method_calls("answerCallbackQuery")[0].params  # no thanks
+    assert await store.most_unanswered() == []
+    assert not [e for e in await store.audit_entries() if "feedback" in e.action]
+    assert keyboard_of(fake.sent[group][0]) == keyboard_of(answer)
+    fake.press(asker, answer, up["callback_data"])
+    await fake.wait_for(lambda: len(fake.method_calls("answerCallbackQuery")) == 2)
+    votes = [e for e in await store.audit_entries() if "feedback" in e.action]
+    assert [(e.actor, e.action) for e in votes] == [(f"telegram:{asker}", "telegram.feedback.up")]
+
+
 async def test_an_honest_i_dont_know_is_logged_as_unanswered(
     fake: FakeTelegram, connector: TelegramConnector, store: Store
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.backoff import Backoff
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, Timeouts, make_bot
-from bot.connectors.telegram.delivery import TelegramDelivery, progress
+from bot.connectors.telegram.delivery import FAN_OUTS, TelegramDelivery, progress
 from bot.connectors.telegram.pacing import TelegramLimits
 from bot.outbox import Post, State
 from bot.outbox.progress import progress as broadcast_progress
@@ -233,3 +233,24 @@ async def test_the_subscribers_audience_leaves_the_channel_out(
     assert fake.texts(501) == fake.texts(502) == [POST.text]
     assert fake.texts("@tnl_annonces") == []
     assert await progress(r.outbox, KEY) == {"sent": 2}
+
+
+async def test_a_broadcasts_progress_counts_the_chats_not_the_fan_out(
+    fake: FakeTelegram, store: Store, clock: ManualClock
+) -> None:
+    """`/etat` and `tnl-bot broadcast` show what recipients got: the channel and two
+    subscribers are three deliveries, whichever audience fanned out to them."""
+    await subscribe(store, clock, [501, 502])
+    r = await rig(fake, store, clock)
+    await r.outbox.enqueue(POST, ["telegram"], KEY, clock.now())
+    await r.outbox.enqueue(POST, ["telegram:abonnes"], "broadcast:2", clock.now())
+
+    async def lines(key: str) -> dict[str, dict[State, int]]:
+        found = await broadcast_progress(store, key=key, audiences=FAN_OUTS)
+        return {line.targets: dict(+line.counts) for line in found}
+
+    assert await lines(KEY) == {"telegram": {State.PENDING: 1}}  # not fanned out yet
+    assert await lines("broadcast:2") == {"telegram:abonnes": {State.PENDING: 1}}
+    await r.run()
+    assert await lines(KEY) == {"telegram:*": {State.SENT: 3}}
+    assert await lines("broadcast:2") == {"telegram:*": {State.SENT: 2}}

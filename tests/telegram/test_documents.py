@@ -3,6 +3,8 @@ bytes and caption, through the real PTB Application and the fake Bot API's getFi
 
 from __future__ import annotations
 
+import pytest
+
 from bot.connectors.telegram import TelegramConnector
 from bot.connectors.telegram.conversation import MAX_FILE
 from bot.conversation import ConversationService, Incoming, Reply
@@ -66,3 +68,34 @@ async def test_an_oversized_document_is_refused_before_downloading(
     assert received == []
     assert fake.method_calls("getFile") == []
     assert fake.downloads == []
+
+
+async def test_a_document_telegram_does_not_hand_over_gets_a_reply_and_a_log_line(
+    fake: FakeTelegram,
+    connector: TelegramConnector,
+    service: ConversationService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """getFile refused (a 5xx, a file too big for bots), or the download failing after it: the
+    organiser is told to send it again, and the log says why."""
+    received = received_files(service)
+    fake.fail_next("getFile", "500")
+    fake.send_document(ORGANISER, "laureats-2025.csv", CSV.encode(), caption="/laureats 2025")
+    await fake.wait_for(lambda: fake.sent[ORGANISER])
+    assert fake.texts(ORGANISER) == [
+        "Impossible de récupérer le fichier «\u00a0laureats-2025.csv\u00a0» auprès de "
+        "Telegram\u00a0: réessayez de l’envoyer dans quelques minutes."
+    ]
+    assert fake.downloads == []
+    fake.fail_next("file", "502")
+    fake.send_document(ORGANISER, "palmares.csv", CSV.encode(), caption="/laureats 2025")
+    await fake.wait_for(lambda: len(fake.sent[ORGANISER]) == 2)
+    assert "« palmares.csv »" in fake.texts(ORGANISER)[1].replace("\u00a0", " ")
+    assert fake.downloads == ["documents/file_2.csv"]
+    assert received == []
+    problems = [r.getMessage() for r in caplog.records if "not downloaded" in r.getMessage()]
+    assert problems == [
+        "document 'laureats-2025.csv' from Telegram user 1001 not downloaded: "
+        "NetworkError: Internal Server Error",
+        "document 'palmares.csv' from Telegram user 1001 not downloaded: NetworkError: Bad Gateway",
+    ]

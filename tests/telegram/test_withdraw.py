@@ -142,6 +142,8 @@ async def test_a_broadcast_to_the_subscribers_is_withdrawn_from_each_of_them(
         platform.delivery.attach(worker)
         await worker.drain()
         assert fake.texts(501) == fake.texts(502) == ["Réunion des abonnés jeudi"]
+        # Two subscribers reached: the fan-out item itself is no third delivery.
+        assert "n° 1 (confirmée)\u00a0: telegram:* envoyés 2\n" in await says("/etat") + "\n"
         preview = await says("/retirer 1")
         assert "telegram:* : 2 publiés, supprimés si possible" in preview
         assert "— telegram:* : 2 supprimé" in await says("/confirmer")

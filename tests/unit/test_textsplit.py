@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import textsplit
-from bot.connectors.mastodon.text import split_thread, status_length
+from bot.connectors.mastodon.text import split_thread
 from bot.connectors.telegram.render import escape, message_chunks, split_text
-from bot.textsplit import utf16_length
+from bot.textsplit import mastodon_length, utf16_length
 
 URLS = ("https://territoire-numerique-libre.org/" + "x" * 60, "http://a.fr/b?c=d&e=f")
 MENTION = " @organisation@social.example.org "  # glued to a word, it would not be a mention
@@ -64,7 +64,7 @@ def test_telegram_chunks_fit_once_escaped_and_never_cut_an_entity(text: str, lim
 )
 def test_mastodon_statuses_fit_and_never_cut_a_url_or_a_mention(text: str, limit: int) -> None:
     statuses = split_thread(text, limit)
-    assert all(status_length(status) <= limit for status in statuses)
+    assert all(mastodon_length(status) <= limit for status in statuses)
     total = len(statuses)
     parts = [s.removesuffix(f"\n\n{n}/{total}") for n, s in enumerate(statuses, 1)]
     assert_slices(text, [part for part in parts if part] if total == 1 else parts)
@@ -126,8 +126,8 @@ def test_a_token_longer_than_the_limit_alone_is_refused_rather_than_cut() -> Non
 
 def test_a_url_costs_23_and_is_never_cut_even_glued_to_a_word() -> None:
     url = URLS[0]
-    assert textsplit.split(f"Voir {url}", 30, status_length) == [f"Voir {url}"]
+    assert textsplit.split(f"Voir {url}", 30, mastodon_length) == [f"Voir {url}"]
     assert split_thread("x" * 10 + url, 30) == ["x" * 10 + "\n\n1/2", url + "\n\n2/2"]
     parts = split_thread(("x" * 200 + url + " ") * 4, 80)
-    assert all(status_length(part) <= 80 for part in parts)
+    assert all(mastodon_length(part) <= 80 for part in parts)
     assert sum(part.count(url) for part in parts) == 4

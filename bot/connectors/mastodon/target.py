@@ -42,14 +42,13 @@ from bot.connectors.mastodon.client import (
 from bot.connectors.mastodon.config import MastodonAccount
 from bot.connectors.mastodon.text import (
     DEFAULT_MAX_CHARACTERS,
-    URL_LENGTH,
     same_text,
     split_thread,
-    status_length,
     with_hashtags,
 )
 from bot.outbox.post import Post
 from bot.outbox.target import DeliveryError, PermanentError, RateLimit, Receipt, RetryableError
+from bot.textsplit import MASTODON_URL_LENGTH, mastodon_length
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +104,7 @@ def receipt_status_ids(receipt: str) -> list[str]:
 @dataclass(frozen=True)
 class InstanceLimits:
     max_characters: int = DEFAULT_MAX_CHARACTERS
-    url_length: int = URL_LENGTH
+    url_length: int = MASTODON_URL_LENGTH
     description_limit: int = 1500
 
 
@@ -177,9 +176,9 @@ class MastodonTarget:
         if post.parts:
             reserved = len(post.content_warning or "")
             for part in post.parts:
-                if status_length(part, limits.url_length) + reserved > limits.max_characters:
+                if mastodon_length(part, limits.url_length) + reserved > limits.max_characters:
                     raise PermanentError(
-                        f"a status of {status_length(part, limits.url_length)} characters: "
+                        f"a status of {mastodon_length(part, limits.url_length)} characters: "
                         f"this instance accepts {limits.max_characters}"
                     )
             return list(post.parts)

@@ -1,4 +1,5 @@
-"""Status text as Mastodon counts and renders it: length, threads, hashtags, HTML back to text.
+"""Status text as Mastodon renders it: threads, hashtags, HTML back to text (its length is
+counted by `bot.textsplit.mastodon_length`, which the laureate templates use too).
 
 Pure functions, so the thread splitting and the comparison used to detect an already published
 status are tested without any server.
@@ -13,23 +14,12 @@ from functools import partial
 from html.parser import HTMLParser
 
 from bot import textsplit
+from bot.textsplit import MASTODON_MENTION, MASTODON_URL, MASTODON_URL_LENGTH, mastodon_length
 
 DEFAULT_MAX_CHARACTERS = 500
-URL_LENGTH = 23  # configuration.statuses.characters_reserved_per_url on every known instance
-
-# Like Mastodon's extractor, a URL does not end with the punctuation that follows it.
-_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)»]", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w/])@([\w.]+)@[\w.-]+\w", re.UNICODE)
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 # A cut through either would break the link or address someone else.
-_UNBREAKABLE = re.compile(f"{_URL.pattern}|{_MENTION.pattern}", re.IGNORECASE)
-
-
-def status_length(text: str, url_length: int = URL_LENGTH) -> int:
-    """Characters as Mastodon counts them: each URL costs `url_length`, a remote mention counts
-    only its local part (`@name@server` → `@name`)."""
-    text = _URL.sub("x" * url_length, text)
-    return len(_MENTION.sub(lambda m: "@" + m.group(1), text))
+_UNBREAKABLE = re.compile(f"{MASTODON_URL.pattern}|{MASTODON_MENTION.pattern}", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
@@ -64,7 +54,7 @@ def split_thread(
     text: str,
     max_characters: int = DEFAULT_MAX_CHARACTERS,
     *,
-    url_length: int = URL_LENGTH,
+    url_length: int = MASTODON_URL_LENGTH,
     reserved: int = 0,
 ) -> list[str]:
     """Cut `text` into statuses of at most `max_characters` (minus `reserved`, e.g. a content
@@ -75,7 +65,7 @@ def split_thread(
     small for a thread.
     """
     budget = max_characters - reserved
-    length = partial(status_length, url_length=url_length)
+    length = partial(mastodon_length, url_length=url_length)
     if length(text) <= budget:
         return [text.strip()]
     digits = 1

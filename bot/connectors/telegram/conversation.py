@@ -102,7 +102,20 @@ class Conversation:
         if (document.file_size or 0) > MAX_FILE:
             await self.send(context.bot, message.chat.id, Reply(too_large(document.file_size)))
             return
-        attachment = await download(context.bot, document)
+        try:
+            attachment = await download(context.bot, document)
+        except TelegramError as error:  # a network error, getFile's refusal, a 5xx…
+            log.warning(
+                "document %r from Telegram user %s not downloaded: %s: %s",
+                document.file_name,
+                message.from_user.id,
+                type(error).__name__,
+                error,
+            )
+            name = document.file_name or document.file_unique_id
+            unavailable = texts.FILE_UNAVAILABLE.format(name=name)
+            await self.send(context.bot, message.chat.id, Reply(typography(unavailable)))
+            return
         if len(attachment.content) > MAX_FILE:  # Telegram did not say the size beforehand
             await self.send(context.bot, message.chat.id, Reply(too_large(len(attachment.content))))
             return
