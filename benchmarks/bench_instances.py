@@ -73,8 +73,9 @@ async def wait(bots: list[Bot], predicate: Callable[[], bool], peaks: list[int])
     """Until `predicate` (ten minutes at most), sampling every live bot's RSS."""
     deadline = time.monotonic() + 600
     while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("\n".join(bot.log()[-3000:] for bot in bots))
+        exited = [bot for bot in bots if bot.process.returncode not in (None, -signal.SIGKILL)]
+        if exited or time.monotonic() > deadline:
+            raise RuntimeError("\n".join(bot.log()[-3000:] for bot in exited or bots))
         for index, bot in enumerate(bots):
             if bot.process.returncode is None:
                 peaks[index] = max(peaks[index], rss_mib(bot.process.pid))

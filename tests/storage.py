@@ -52,3 +52,20 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+async def end_leader_session(store: Store) -> None:
+    """What the leader's death does to the database: its session, holding the lead's advisory
+    lock in this database (and nothing else: other databases of the cluster may run a bot),
+    ends."""
+    from bot.store.fleet import LEAD_KEY
+
+    async with store.engine.connect() as connection:
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND pid <> pg_backend_pid() AND classid = :high AND objid = :low "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"high": LEAD_KEY >> 32, "low": LEAD_KEY & 0xFFFFFFFF},
+        )

@@ -10,14 +10,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.outbox import Post, Receipt, State
 from bot.outbox.queue import Outbox
 from bot.runtime.fleet import Fleet
 from bot.store.store import Store
 from tests.manual_clock import ManualClock
-from tests.storage import BACKENDS, database_url, empty_database, store
+from tests.storage import BACKENDS, database_url, empty_database, end_leader_session, store
 
 __all__ = ["database_url", "store"]  # the fixtures, on SQLite and PostgreSQL
 
@@ -66,13 +65,7 @@ async def test_the_other_instance_leads_at_its_next_heartbeat_when_the_leader_di
         assert (first.fleet.instances, second.fleet.leading) == (2, False)
 
         # The leader's database session ends (the process was killed, or cut off).
-        async with stores[1].engine.connect() as connection:
-            await connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted"
-                )
-            )
+        await end_leader_session(stores[1])
         clock.advance(5)
         await second.fleet.beat()
         assert second.fleet.leading

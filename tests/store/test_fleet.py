@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import text
 
 from bot.outbox import Post, Receipt, State
 from bot.outbox.queue import Outbox
 from bot.store.fleet import InstanceRecords, LeaderLock
 from bot.store.outbox import LEASE
 from bot.store.store import Store
-from tests.storage import BACKENDS, empty_database
+from tests.storage import BACKENDS, empty_database, end_leader_session
 
 T0 = dt.datetime(2027, 3, 24, 8, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
@@ -161,13 +160,7 @@ async def test_one_leader_at_a_time_and_the_lead_passes_when_the_leader_ends(
         assert await other.try_acquire()
 
         # The leader dies: its database session ends with it, and the lock with the session.
-        async with first.engine.connect() as connection:
-            await connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-                )
-            )
+        await end_leader_session(first)
         assert not await other.held()  # the old leader learns it lost the lead
         assert await one.try_acquire()
         await one.release()
