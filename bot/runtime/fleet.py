@@ -76,6 +76,7 @@ class Fleet:
         self.lost = False  # we led, and the lock went away
         self._pruned_at: dt.datetime | None = None
         self._failing = False
+        self._joined = False
 
     def count(self) -> int:
         """How many instances share the platforms' budgets now (`Parts.instances`)."""
@@ -85,6 +86,7 @@ class Fleet:
         """At start: say we are here, and lead if nobody does."""
         self.instances = await self.records.beat(self.clock.now(), STALE)
         await self._try_to_lead()
+        self._joined = True
         log.info(
             "instance %s: %s (%d instance(s) on this store)",
             self.name,
@@ -163,6 +165,6 @@ class Fleet:
         if not await self.lock.try_acquire():
             return
         self.leading = True
-        if self.instances > 1 or not self.lock.exclusive:
-            log.info("instance %s takes the lead", self.name)
+        if self._joined:  # not at start: the leader stopped, an operator wants to know
+            log.warning("instance %s takes the lead (the previous leader stopped)", self.name)
         await self.on_lead()
