@@ -95,7 +95,7 @@ async def case(
             env = environment(tmp, telegram, mastodon) | {
                 "TNL_DATABASE_URL": url,
                 "TNL_TELEGRAM_PER_SECOND": str(per_second),
-                "TNL_LOG_LEVEL": "WARNING",
+                "TNL_LOG_LEVEL": "INFO",  # the instances say when they join and lead
             }
             async with AsyncExitStack() as stack:
                 bots: list[Bot] = []
@@ -105,6 +105,8 @@ async def case(
                     bot = await stack.enter_async_context(
                         running(env | {"TNL_DATA_DIR": str(home / "data")}, home)
                     )
+                    # One after the other: the first leads (the one the failover case kills).
+                    await bot.until("joining", lambda b=bot: "on this store" in b.log())
                     bots.append(bot)
                 await bots[0].until("the opening", lambda: bool(telegram.sent["@tnl_annonces"]))
                 await asyncio.sleep(6.0)  # every instance has joined and counted the others

@@ -38,6 +38,7 @@ from tests.test_run import (
     running,
     statuses_posted,
 )
+from tests.test_service import health, web_base
 
 SUBSCRIBERS = [str(50_000 + n) for n in range(2000)]
 PER_SECOND = 300
@@ -88,6 +89,25 @@ async def mentions(bot: Bot, mastodon: FakeMastodon, text: str) -> None:
     await bot.until("the Mastodon reply", lambda: replies_to(mastodon, question))
 
 
+async def stands_by(bot: Bot) -> None:
+    """The instance that does not lead is healthy, and says what it does not do."""
+    status, body = await health(await web_base(bot))
+    assert status == 200
+    assert body["instance"]["leader"] is False  # type: ignore[index]
+    assert body["instance"]["instances"] == 2  # type: ignore[index]
+    assert body["scheduler"] == {"state": "standby", "next_wake": None}
+    assert body["connectors"] == {"telegram": "standby", "mastodon:main": "standby"}
+
+
+async def subscribe_everyone(url: str) -> None:
+    """As the leader's `/abonner` would have: the subscribers are in the store."""
+    store = await Store.open(url)
+    now = dt.datetime.now(dt.UTC)
+    for chat in SUBSCRIBERS:
+        await store.subscribe("telegram", chat, now)
+    await store.close()
+
+
 async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
     tmp_path: Path,
 ) -> None:
@@ -111,14 +131,11 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
             await first.until("the opening on Telegram", lambda: telegram.sent[CHANNEL])
             async with running(second_env, second_dir) as second:
                 await second.until("standing by", lambda: "standing by" in second.log())
+                await stands_by(second)
                 await asks(first, telegram, 2001)
                 await mentions(first, mastodon, QUESTION)
 
-                store = await Store.open(url)
-                now = dt.datetime.now(dt.UTC)
-                for chat in SUBSCRIBERS:
-                    await store.subscribe("telegram", chat, now)
-                await store.close()
+                await subscribe_everyone(url)
                 telegram.say(ORGANISER, f"/diffuser abonnes {NEWS}")
                 await first.until("the preview", lambda: telegram.sent[ORGANISER])
                 assert "2000" in telegram.texts(ORGANISER)[0].replace("\u202f", "")
@@ -132,6 +149,8 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
                     "the lead", lambda: "takes the lead" in second.log(), timeout=FAILOVER
                 )
                 failover = time.monotonic() - killed
+                _, leading = await health(await web_base(second))
+                assert leading["instance"]["leader"] is True  # type: ignore[index]
 
                 await asks(second, telegram, 2002)  # the new leader takes the updates
                 await mentions(second, mastodon, QUESTION)
