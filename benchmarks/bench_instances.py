@@ -69,6 +69,11 @@ def served(telegram: FakeTelegram, subscribers: set[str]) -> dict[str, int]:
     return {chat: count for chat, count in counts.items() if count}
 
 
+def joined(bot: Bot) -> Callable[[], bool]:
+    """Whether `bot` has joined the instances on the store (and led, or stood by)."""
+    return lambda: "on this store" in bot.log()
+
+
 async def wait(bots: list[Bot], predicate: Callable[[], bool], peaks: list[int]) -> None:
     """Until `predicate` (ten minutes at most), sampling every live bot's RSS."""
     deadline = time.monotonic() + 600
@@ -106,7 +111,7 @@ async def case(
                         running(env | {"TNL_DATA_DIR": str(home / "data")}, home)
                     )
                     # One after the other: the first leads (the one the failover case kills).
-                    await bot.until("joining", lambda b=bot: "on this store" in b.log())
+                    await bot.until("joining", joined(bot))
                     bots.append(bot)
                 await bots[0].until("the opening", lambda: bool(telegram.sent["@tnl_annonces"]))
                 await asyncio.sleep(6.0)  # every instance has joined and counted the others
