@@ -43,8 +43,9 @@ def test_in_scope_wrong_answers_stay_under_2_percent(report: Report) -> None:
     assert report.wrong_rate <= 0.02, failures(wrong)
 
 
-def test_holdout_set_is_kept_apart_from_the_devset() -> None:
-    """The hold-out set reports generalisation; a question in both would make it meaningless."""
+@pytest.mark.parametrize("holdout", ["holdout.yaml", "holdout_blind.yaml"])
+def test_holdout_sets_are_kept_apart_from_the_devset(holdout: str) -> None:
+    """A hold-out set reports generalisation; a question in both would make it meaningless."""
     devset = {c.q for c in load_cases(DATA / "devset.yaml", set(), allow_unknown=True)}
-    holdout = {c.q for c in load_cases(DATA / "holdout.yaml", set(), allow_unknown=True)}
-    assert not devset & holdout
+    kept = {c.q for c in load_cases(DATA / holdout, set(), allow_unknown=True)}
+    assert not devset & kept

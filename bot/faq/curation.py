@@ -80,7 +80,7 @@ def group_questions(asked: Sequence[Asked], index: FaqIndex) -> list[Group]:
     found = []
     for rows in leaders(vectors):
         mean = vectors[rows].sum(axis=0)
-        scores = index.scaled(semantic.similarities(mean / np.linalg.norm(mean)).combined)
+        scores = index.meaning(semantic.similarities(mean / np.linalg.norm(mean)))
         best = int(np.argmax(scores))
         close = float(scores[best]) >= CLOSE_ENTRY
         found.append(

@@ -6,9 +6,10 @@ cached on disk under the hash of the model and the phrasings, so a restart or a 
 matrix-vector product; an entry's similarity is that of its closest phrasing, since alternatives
 are written to cover different ways of asking; and with the entry's centroid (the normalised mean
 of its phrasings), which smooths out one odd alternative. Measured on the dev benchmark, the two
-averaged rank the right entry first more often than either alone (79 % against 73 % and 79 %, and
-far better on the dev set: 94 % against 86 % and 91 %); the mean cosine over phrasings is a third,
-independent view used only to judge confidence (bot/faq/index.py).
+mixed half and half rank the right entry first more often than either alone (79 % against 73 % and
+79 %, and far better on the dev set: 94 % against 86 % and 91 %); bot/faq/index.py mixes them
+(`Weights.centroid`). The mean cosine over phrasings is a third, independent view used only to
+judge confidence.
 """
 
 from __future__ import annotations
@@ -36,12 +37,6 @@ class Similarities:
     closest: Vector  # with the entry's closest phrasing
     centroid: Vector  # with the normalised mean of its phrasings
     mean: Vector  # mean cosine with its phrasings
-
-    @property
-    def combined(self) -> Vector:
-        both: Vector = self.closest + self.centroid
-        both *= 0.5
-        return both
 
 
 class SemanticIndex:

@@ -1,8 +1,8 @@
 """The engine on someone else's FAQ: the public dev benchmark in ../shared/benchmarks/.
 
 Issue 12's targets are 70 % answered right, at most 3 % wrong, first choice right 78 %; the floors
-below are what the engine reaches today (57 % / 3.6 % / 79 %, from 48.6 % / 6.2 % / 65.4 %), so that
-any change that loses ground fails here. The file is evaluation material kept outside the
+below are what the engine reaches today (60.2 % / 3.3 % / 79.6 %, from 48.6 % / 6.2 % / 65.4 %),
+so that any change that loses ground fails here. The file is evaluation material kept outside the
 repository; in a clone without ../shared these tests are skipped.
 """
 
@@ -34,11 +34,11 @@ def benchmark(campaign: Campaign) -> tuple[FaqEngine, Report]:
 
 
 def test_most_questions_are_answered_right(benchmark: tuple[FaqEngine, Report]) -> None:
-    assert benchmark[1].accuracy >= 0.56
+    assert benchmark[1].accuracy >= 0.59
 
 
 def test_few_questions_are_answered_wrong(benchmark: tuple[FaqEngine, Report]) -> None:
-    assert benchmark[1].wrong_rate <= 0.04
+    assert benchmark[1].wrong_rate <= 0.034
 
 
 def test_the_first_choice_is_right_for_most_questions(benchmark: tuple[FaqEngine, Report]) -> None:
