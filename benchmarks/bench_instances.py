@@ -179,7 +179,7 @@ async def main(arguments: argparse.Namespace) -> None:
             "—" if r.failover is None else f"{r.failover:.1f}",
             str(r.duplicates),
         )
-    Console().print(table)
+    Console(width=180).print(table)
 
 
 if __name__ == "__main__":

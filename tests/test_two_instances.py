@@ -89,6 +89,14 @@ async def mentions(bot: Bot, mastodon: FakeMastodon, text: str) -> None:
     await bot.until("the Mastodon reply", lambda: replies_to(mastodon, question))
 
 
+def within_telegrams_limits(telegram: FakeTelegram) -> None:
+    """Never two instances polling getUpdates, never more than the budget in any second."""
+    assert telegram.conflicts == 0
+    refused = [(c.at, c.params.get("chat_id")) for c in telegram.calls if c.status == 429]
+    assert telegram.rate_limited == 0, refused
+    assert most_in_one_second(telegram) <= PER_SECOND
+
+
 async def stands_by(bot: Bot) -> None:
     """The instance that does not lead is healthy, and says what it does not do."""
     status, body = await health(await web_base(bot))
@@ -171,7 +179,5 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
     assert len(telegram.sent[CHANNEL]) == 1  # the opening; the news was for subscribers only
     assert len(statuses_posted(mastodon, tnl)) == 1  # the opening, once
     assert [len(telegram.sent[chat]) for chat in (2001, 2002)] == [1, 1]
-    assert telegram.conflicts == 0  # never two instances polling getUpdates
-    assert telegram.rate_limited == 0
-    assert busiest <= PER_SECOND
+    within_telegrams_limits(telegram)
     assert "Traceback" not in first.log() + log, log

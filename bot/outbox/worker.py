@@ -41,6 +41,7 @@ Observer = Callable[[Outcome], None]  # told of every recorded outcome
 OUTBOX_BACKOFF = Backoff(base=5.0, factor=2.0, ceiling=3600.0)
 STORE_BACKOFF = Backoff(base=1.0, factor=2.0, ceiling=30.0)  # a sick store: try again soon
 MAINTENANCE = dt.timedelta(minutes=10)  # fresh planner statistics, a short WAL (SQLite)
+SHARED_BATCH = 25  # items a claim takes at most when other instances deliver too
 RECOVERY = dt.timedelta(seconds=10)  # how often to look for what a stopped instance left
 
 
@@ -73,7 +74,10 @@ class DeliveryWorker:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.policy = policy
-        self.batch = batch
+        # A claimed batch is its instance's alone until sent: on a shared store, claims stay
+        # small so that at the end of a broadcast both instances still have some to send (with
+        # 200-item claims, two instances at 14 messages/s each took 43 s for what one takes in 36).
+        self.batch = min(batch, SHARED_BATCH) if shared else batch
         self.poll = poll  # other processes (the CLI's `outbox retry`) enqueue without waking us
         self.observer = observer
         self.concurrency = concurrency
