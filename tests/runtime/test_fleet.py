@@ -6,6 +6,7 @@ The heartbeats are called one at a time on a manual clock; the two-process run, 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -79,6 +80,27 @@ async def test_the_other_instance_leads_at_its_next_heartbeat_when_the_leader_di
     finally:
         for store in stores:
             await store.close()
+
+
+@pytest.mark.parametrize("backend", [BACKENDS[1]])
+async def test_a_leader_that_lost_its_lock_stops_the_bot(backend: str, tmp_path: Path) -> None:
+    """`tnl-bot run` then exits with LOST_LEAD, for its supervisor to start it again as an
+    instance that waits for the lead: never two leaders."""
+    url = await empty_database(backend, tmp_path)
+    clock = ManualClock(T0)
+    store = await Store.open(url)
+    try:
+        leader = Instance(store, clock, "leader")
+        await leader.fleet.join()
+        assert leader.fleet.leading
+        await end_leader_session(store)
+        stop = asyncio.Event()
+        await asyncio.wait_for(leader.fleet.run(stop), timeout=10)  # virtual heartbeats
+        assert stop.is_set()
+        assert leader.fleet.lost
+        await leader.fleet.leave()
+    finally:
+        await store.close()
 
 
 async def test_the_leader_prunes_what_is_older_than_the_retention_once_a_day(
