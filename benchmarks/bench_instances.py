@@ -55,17 +55,6 @@ class Result:
         return self.subscribers / self.seconds
 
 
-def busiest_second(telegram: FakeTelegram) -> int:
-    """The most messages the fake accepted within any one second."""
-    moments = sorted(c.at for c in telegram.calls if c.method == "sendMessage" and c.status == 200)
-    most, first = 0, 0
-    for last, moment in enumerate(moments):
-        while moment - moments[first] >= dt.timedelta(seconds=1):
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
 def rss_mib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -160,7 +149,7 @@ async def case(
             peaks,
             failover,
             duplicates,
-            busiest_second(telegram),
+            telegram.busiest_second(),
         )
 
 

@@ -54,19 +54,6 @@ pytestmark = [
 ]
 
 
-def most_in_one_second(telegram: FakeTelegram) -> int:
-    """The most messages Telegram accepted within any one second, all chats together."""
-    moments = sorted(
-        call.at for call in telegram.calls if call.method == "sendMessage" and call.status == 200
-    )
-    most, first = 0, 0
-    for last, moment in enumerate(moments):
-        while moment - moments[first] >= dt.timedelta(seconds=1):
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
 def served(telegram: FakeTelegram) -> collections.Counter[str]:
     """How many times each subscriber received the news (not the organiser's preview)."""
     subscribers = set(SUBSCRIBERS)
@@ -94,7 +81,7 @@ def within_telegrams_limits(telegram: FakeTelegram) -> None:
     assert telegram.conflicts == 0
     refused = [(c.at, c.params.get("chat_id")) for c in telegram.calls if c.status == 429]
     assert telegram.rate_limited == 0, refused
-    assert most_in_one_second(telegram) <= PER_SECOND
+    assert telegram.busiest_second() <= PER_SECOND
 
 
 async def stands_by(bot: Bot) -> None:
@@ -172,7 +159,7 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
 
     counts = served(telegram)
     doubled = sum(count - 1 for count in counts.values())
-    busiest = most_in_one_second(telegram)
+    busiest = telegram.busiest_second()
     print(f"failover {failover:.1f} s; {doubled} duplicate(s); busiest second {busiest}")
     assert failover < FAILOVER
     assert doubled <= UNRECORDED, counts.most_common(10)

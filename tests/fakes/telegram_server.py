@@ -161,6 +161,16 @@ class FakeTelegram:
         }
         return self.push({"callback_query": query})
 
+    def busiest_second(self) -> int:
+        """The most messages accepted within any one second, all chats (and senders) together."""
+        moments = sorted(c.at for c in self.calls if c.method == "sendMessage" and c.status == 200)
+        most, first = 0, 0
+        for last, moment in enumerate(moments):
+            while moment - moments[first] >= dt.timedelta(seconds=1):
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
     def texts(self, chat_id: int | str) -> list[str]:
         return [m["text"] for m in self.sent[chat_id]]
 
