@@ -121,3 +121,13 @@ def test_phrasing_terms_are_what_terms_finds(engine: FaqEngine) -> None:
     for own, entry in enumerate(engine.corpus.entries):
         for number, text in enumerate(entry.phrasings):
             assert index.phrasing_terms(own, number) == index.terms(text), text
+
+
+def test_a_phrasing_is_fully_fuzzy_with_its_own_entry(engine: FaqEngine) -> None:
+    """bot/faq/screen.py takes the own entry's fuzzy score as 100 without computing it."""
+    index = engine.index
+    for own, entry in enumerate(engine.corpus.entries):
+        for number in range(len(entry.phrasings)):
+            terms = index.phrasing_terms(own, number)
+            expected = {own: 100.0} if terms else {}
+            assert index._fuzzy(" ".join(terms), [own]) == expected, terms
