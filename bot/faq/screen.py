@@ -118,11 +118,11 @@ def _block(
     rows = np.arange(len(terms))
     vectors = np.asarray(semantic.matrix[positions])
     centroid = vectors @ keys
-    coverage = index.coverages(terms)
-    own_centroid, own_coverage = centroid[rows, own].copy(), coverage[rows, own].copy()
-    for view in (centroid, coverage):
+    covered, scale = index.coverages(terms)
+    own_centroid, own_coverage = centroid[rows, own].copy(), covered[rows, own] * scale
+    for view in (centroid, covered):
         view[rows, own] = -np.inf  # the rivals' best below
-    best_centroid, best_coverage = centroid.max(axis=1), coverage.max(axis=1)
+    best_centroid, best_coverage = centroid.max(axis=1), covered.max(axis=1) * scale
 
     # `rank`'s fuzzy score of the own entry, without calling rapidfuzz 60,000 times (0.3 s): the
     # phrasing's terms are the tokens of one of its own phrasings, itself, and token_set_ratio
@@ -158,7 +158,7 @@ def _block(
         [
             top_columns(centroid[open_rows], k),
             top_columns(centroid[open_rows] * semantic.mean_lengths, k),
-            top_columns(index.coverage_order(coverage[open_rows]), k),
+            top_columns(index.coverage_order(covered[open_rows] * scale[open_rows, None]), k),
         ]
     )
     found: list[list[int] | None] = [None] * len(terms)
