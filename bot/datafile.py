@@ -7,6 +7,8 @@ node tree next to the constructed data and translate pydantic's error locations 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +114,25 @@ def _duplicate_keys(node: yaml.Node | None) -> Iterator[tuple[int, str]]:
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             yield from _duplicate_keys(item)
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for building many objects that all live on.
+
+    A corpus of 10,000 entries is about a million objects (the YAML node trees kept to locate
+    problems, the entries, the index); every full collection while they pile up walks them all
+    again, which cost `load_corpus` 1.1 s of its 2.2 s. Building them makes little cyclic
+    garbage, and the first collection after takes it. Restores the collector only if it ran on
+    entry, so nested pauses are fine.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_yaml(path: Path) -> YamlDocument:

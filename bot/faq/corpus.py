@@ -10,7 +10,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from bot.datafile import DataFileError, Problem, YamlDocument, read_yaml, validate
+from bot.datafile import (
+    DataFileError,
+    Problem,
+    YamlDocument,
+    collection_paused,
+    read_yaml,
+    validate,
+)
 from bot.faq.normalise import Synonyms, words
 
 SYNONYMS_FILE = "synonymes.yaml"
@@ -137,6 +144,11 @@ def load_synonyms(path: Path) -> Synonyms:
 
 def load_corpus(directory: Path) -> Corpus:
     """Load every theme file of `directory`; collects all problems before failing."""
+    with collection_paused():
+        return _load_corpus(directory)
+
+
+def _load_corpus(directory: Path) -> Corpus:
     if not directory.is_dir():
         raise DataFileError([Problem(directory, 1, "corpus directory not found")])
     problems: list[Problem] = []
