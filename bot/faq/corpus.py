@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from bot.datafile import (
     DataFileError,
+    LineMap,
     Problem,
     YamlDocument,
     collection_paused,
@@ -84,7 +85,7 @@ class SynonymsFile(BaseModel):
 class Origin:
     """Where an entry was written, to point organisers at the right line."""
 
-    document: YamlDocument
+    document: LineMap
     index: int
     theme: str
 
@@ -169,9 +170,10 @@ def _load_corpus(directory: Path) -> Corpus:
         except DataFileError as exc:
             problems.extend(exc.problems)
             continue
+        lines = document.lines()
         for index, entry in enumerate(theme.entries):
             first = origins.get(entry.id)
-            origin = Origin(document, index, theme.theme)
+            origin = Origin(lines, index, theme.theme)
             if first is not None:
                 where = f"{first.document.path.name}:{first.line_of()}"
                 problems.append(
