@@ -4,7 +4,8 @@
 
 * latency p50/p99 of `FaqEngine.answer` on the shipped corpus (dev + hold-out questions);
 * the same on a synthetic corpus of N entries × 6 phrasings built from the corpus vocabulary;
-* `tnl-bot check` (every phrasing against the others) on that synthetic corpus;
+* `tnl-bot check` (every phrasing against the others) on that synthetic corpus, in process and
+  end to end (the corpus written as theme files: YAML, validation, index, checks, exit);
 * batch throughput (questions per second, as `tnl-bot ask --json -` does);
 * cold start: a one-shot `tnl-bot ask` against a bare `python -c pass`.
 """
@@ -14,17 +15,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from bot.faq.check import check_phrasings
-from bot.faq.corpus import Corpus, Entry, default_corpus_dir, load_corpus
+from bot.faq.corpus import SYNONYMS_FILE, Corpus, Entry, default_corpus_dir, load_corpus
 from bot.faq.engine import FaqEngine
 from bot.faq.evaluate import load_cases
 from bot.faq.normalise import words
@@ -74,6 +78,37 @@ def synthetic_corpus(base: Corpus, size: int, rng: random.Random) -> Corpus:
     return Corpus(tuple(entries), base.synonyms, {})
 
 
+def write_corpus(corpus: Corpus, directory: Path, files: int = 10) -> None:
+    """The corpus as organisers write it, theme files and the shipped synonyms, entries in the
+    same order: its phrasings have the same embeddings cache as the corpus in memory."""
+    shutil.copy(default_corpus_dir() / SYNONYMS_FILE, directory / SYNONYMS_FILE)
+    size = -(-len(corpus.entries) // files)
+    for number in range(files):
+        chunk = corpus.entries[number * size : (number + 1) * size]
+        entries = [e.model_dump(mode="json", exclude_defaults=True) for e in chunk]
+        text = yaml.safe_dump(
+            {"theme": f"Synthèse {number}", "entries": entries}, allow_unicode=True, sort_keys=False
+        )
+        (directory / f"synth{number:02d}.yaml").write_text(text, encoding="utf-8")
+    load_corpus(directory)  # raises if the files do not load: `check` would stop there
+
+
+def check_end_to_end_s(tnl_bot: str, corpus: Corpus, runs: int) -> float:
+    """Median wall time of `tnl-bot check` on the corpus written out (warm embeddings cache)."""
+    samples = []
+    with tempfile.TemporaryDirectory() as folder:
+        write_corpus(corpus, Path(folder))
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [tnl_bot, "check", "--corpus", folder], capture_output=True, check=False
+            )
+            samples.append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):  # 1: problems found, as expected at this size
+                raise RuntimeError(done.stderr.decode())
+    return statistics.median(samples)
+
+
 def cold_start_ms(command: list[str], runs: int) -> float:
     samples = []
     for _ in range(runs):
@@ -118,6 +153,7 @@ def main() -> None:
     tnl_bot = str(Path(sys.executable).with_name("tnl-bot"))
     bare = cold_start_ms([sys.executable, "-c", "pass"], args.runs)
     ask = cold_start_ms([tnl_bot, "ask", "Qui peut candidater ?"], args.runs)
+    check_cli_s = check_end_to_end_s(tnl_bot, big.corpus, min(args.runs, 3))
 
     table = Table(title="FAQ engine benchmark")
     for column in ("measure", "value", "target"):
@@ -133,7 +169,10 @@ def main() -> None:
     )
     table.add_row("synthetic corpus: p50", f"{percentile(big_ms, 0.5):.3f} ms", "")
     table.add_row("synthetic corpus: p99", f"{percentile(big_ms, 0.99):.3f} ms", "≤ 100 ms")
-    table.add_row("synthetic corpus: tnl-bot check", f"{check_s:.1f} s", "≤ 10 s")
+    table.add_row("synthetic corpus: check_phrasings (in process)", f"{check_s:.1f} s", "")
+    table.add_row(
+        "synthetic corpus: tnl-bot check end to end (median)", f"{check_cli_s:.1f} s", "≤ 10 s"
+    )
     table.add_row("batch throughput (shipped corpus)", f"{throughput:,.0f} questions/s", "")
     table.add_row("cold start: python -c pass (median)", f"{bare:.0f} ms", "")
     table.add_row("cold start: tnl-bot ask (median)", f"{ask:.0f} ms", "")

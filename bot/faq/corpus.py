@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from bot.datafile import DataFileError, Problem, YamlDocument, read_yaml, validate
+from bot.datafile import (
+    DataFileError,
+    LineMap,
+    Problem,
+    YamlDocument,
+    collection_paused,
+    read_yaml,
+    validate,
+)
 from bot.faq.normalise import Synonyms, words
 
 SYNONYMS_FILE = "synonymes.yaml"
@@ -77,7 +85,7 @@ class SynonymsFile(BaseModel):
 class Origin:
     """Where an entry was written, to point organisers at the right line."""
 
-    document: YamlDocument
+    document: LineMap
     index: int
     theme: str
 
@@ -137,6 +145,11 @@ def load_synonyms(path: Path) -> Synonyms:
 
 def load_corpus(directory: Path) -> Corpus:
     """Load every theme file of `directory`; collects all problems before failing."""
+    with collection_paused():
+        return _load_corpus(directory)
+
+
+def _load_corpus(directory: Path) -> Corpus:
     if not directory.is_dir():
         raise DataFileError([Problem(directory, 1, "corpus directory not found")])
     problems: list[Problem] = []
@@ -157,9 +170,10 @@ def load_corpus(directory: Path) -> Corpus:
         except DataFileError as exc:
             problems.extend(exc.problems)
             continue
+        lines = document.lines()
         for index, entry in enumerate(theme.entries):
             first = origins.get(entry.id)
-            origin = Origin(document, index, theme.theme)
+            origin = Origin(lines, index, theme.theme)
             if first is not None:
                 where = f"{first.document.path.name}:{first.line_of()}"
                 problems.append(

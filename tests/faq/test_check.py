@@ -121,3 +121,33 @@ def test_phrasing_terms_are_what_terms_finds(engine: FaqEngine) -> None:
     for own, entry in enumerate(engine.corpus.entries):
         for number, text in enumerate(entry.phrasings):
             assert index.phrasing_terms(own, number) == index.terms(text), text
+
+
+def test_a_phrasing_is_fully_fuzzy_with_its_own_entry(engine: FaqEngine) -> None:
+    """bot/faq/screen.py takes the own entry's fuzzy score as 100 without computing it."""
+    index = engine.index
+    for own, entry in enumerate(engine.corpus.entries):
+        for number in range(len(entry.phrasings)):
+            terms = index.phrasing_terms(own, number)
+            expected = {own: 100.0} if terms else {}
+            assert index._fuzzy(" ".join(terms), [own]) == expected, terms
+
+
+def test_origins_locate_every_field_as_the_yaml_nodes_do(corpus: Corpus) -> None:
+    """An origin keeps the lines only (bot/datafile.py LineMap); they are the nodes' lines."""
+    from bot.datafile import read_yaml
+
+    documents = {
+        path: read_yaml(path) for path in {o.document.path for o in corpus.origins.values()}
+    }
+    for origin in corpus.origins.values():
+        document = documents[origin.document.path]
+        entry = ("entries", origin.index)
+        locations: list[tuple[str | int, ...]] = [(), ("theme",), ("entries",), ("entries", 99)]
+        locations += [(*entry, field) for field in ("id", "question", "nope", 0)]
+        locations += [
+            (*entry, field, i) for field in ("alternatives", "keywords") for i in (0, 4, 50)
+        ]
+        locations += [(*entry, "alternatives", 0, "deeper"), (*entry, "answer", 0)]
+        for location in locations:
+            assert origin.document.line_of(location) == document.line_of(location), location

@@ -57,6 +57,25 @@ def test_the_cache_is_reused_then_invalidated_when_the_corpus_changes(
     assert second.matrix.shape[0] == sum(len(e.phrasings) for e in changed.entries)
 
 
+def test_cached_centroids_are_those_of_the_cached_phrasings(
+    corpus: Corpus, engine: FaqEngine, tmp_path: Path
+) -> None:
+    """The entries' sums are stored after the phrasings: read back, they give the same
+    centroids, bit for bit, as summing the phrasings read back."""
+    assert engine.index.semantic is not None
+    encoder = engine.index.semantic.encoder
+    built = SemanticIndex(small_corpus(corpus, 6), encoder, tmp_path)
+    read = SemanticIndex(small_corpus(corpus, 6), encoder, tmp_path)
+    assert isinstance(read.matrix, np.memmap)
+    counts = [len(e.phrasings) for e in small_corpus(corpus, 6).entries]
+    starts = np.cumsum([0, *counts[:-1]])
+    sums = np.add.reduceat(np.asarray(read.matrix), starts, axis=0)
+    expected = sums / np.linalg.norm(sums, axis=1)[:, None]
+    assert np.array_equal(read.centroids, expected)
+    assert np.array_equal(built.centroids, read.centroids)
+    assert np.array_equal(built.mean_lengths, read.mean_lengths)
+
+
 def test_a_corrupt_cache_file_is_rebuilt(corpus: Corpus, engine: FaqEngine, tmp_path: Path) -> None:
     assert engine.index.semantic is not None
     encoder = engine.index.semantic.encoder
