@@ -8,6 +8,7 @@ node tree next to the constructed data and translate pydantic's error locations 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -75,20 +76,14 @@ class YamlDocument:
 
     def line_of(self, location: Sequence[int | str]) -> int:
         """1-based line of the deepest node reachable along `location` (a pydantic `loc`)."""
-        node = self.root
-        line = node.start_mark.line + 1 if node is not None else 1
-        for step in location:
-            node = _child(node, step)
-            if node is None:
-                break
-            line = node.start_mark.line + 1
-        return line
+        return self.lines.line_of(location)
 
     def problem(self, location: Sequence[int | str], message: str) -> Problem:
         return Problem(self.path, self.line_of(location), message)
 
+    @functools.cached_property
     def lines(self) -> LineMap:
-        """What `line_of` needs of the document, kept once it is validated."""
+        """What `line_of` needs of the document, to keep once it is validated (the nodes go)."""
         return LineMap(self.path, _lines(self.root) if self.root is not None else None)
 
 
@@ -140,20 +135,6 @@ def _lines(node: yaml.Node) -> Lines:
     if isinstance(node, yaml.SequenceNode):
         return line, [_lines(item) for item in node.value]
     return line
-
-
-def _child(node: yaml.Node | None, step: int | str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == step:
-                return value  # type: ignore[no-any-return]
-    elif (
-        isinstance(node, yaml.SequenceNode)
-        and isinstance(step, int)
-        and 0 <= step < len(node.value)
-    ):
-        return node.value[step]  # type: ignore[no-any-return]
-    return None
 
 
 def _duplicate_keys(node: yaml.Node | None) -> Iterator[tuple[int, str]]:

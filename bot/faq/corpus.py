@@ -170,7 +170,7 @@ def _load_corpus(directory: Path) -> Corpus:
         except DataFileError as exc:
             problems.extend(exc.problems)
             continue
-        lines = document.lines()
+        lines = document.lines
         for index, entry in enumerate(theme.entries):
             first = origins.get(entry.id)
             origin = Origin(lines, index, theme.theme)
