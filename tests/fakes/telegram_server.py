@@ -55,7 +55,7 @@ class FakeTelegram:
         self.faults: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self.rate_limited = 0
         self.conflicts = 0  # getUpdates refused because another was running (two pollers)
-        self._polling = 0
+        self._polling: list[asyncio.Transport | None] = []  # connections in a long poll
         self.commands: list[Json] = []
         self.webhook: Json | None = None
         self._updates: list[Json] = []
@@ -209,9 +209,12 @@ class FakeTelegram:
         if fault in ("500", "502"):
             return self._answer(call, _server_error(fault), int(fault))
         handler = getattr(self, f"_m_{method}", None)
-        if handler is None:
+        if method == "getUpdates":  # the one method that looks at its connection
+            body, status = await self._get_updates(params, request)
+        elif handler is None:
             return self._answer(call, tg.error(404, "Not Found: method not found"), 404)
-        body, status = await handler(params)
+        else:
+            body, status = await handler(params)
         if fault == "timeout":
             await asyncio.sleep(self.hang)  # done, but the client gives up before hearing it
         return self._answer(call, body, status)
@@ -225,23 +228,28 @@ class FakeTelegram:
     async def _m_getMe(self, _: Json) -> tuple[Json, int]:
         return _ok(BOT_USER)
 
-    async def _m_getUpdates(self, params: Json) -> tuple[Json, int]:
+    async def _get_updates(self, params: Json, request: web.Request) -> tuple[Json, int]:
         if self.webhook is not None:
             return tg.error(
                 409, "Conflict: can't use getUpdates method while webhook is active"
             ), 409
-        if self._polling:  # as Telegram: two bot instances polling conflict
+        # As Telegram: two bot instances polling conflict. A long poll whose client is gone (a
+        # killed process; the fake only notices when it answers) is no other instance.
+        self._polling = [t for t in self._polling if t is not None and not t.is_closing()]
+        if self._polling:
             self.conflicts += 1
             return tg.error(
                 409,
                 "Conflict: terminated by other getUpdates request; make sure that only one "
                 "bot instance is running",
             ), 409
-        self._polling += 1
+        transport = request.transport
+        self._polling.append(transport)
         try:
             return await self._updates_after(params)
         finally:
-            self._polling -= 1
+            if transport in self._polling:
+                self._polling.remove(transport)
 
     async def _updates_after(self, params: Json) -> tuple[Json, int]:
         offset = params.get("offset")
