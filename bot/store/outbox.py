@@ -36,7 +36,6 @@ class OutboxRecords(Generic[P]):
         self.store = store
         self.decode = decode
         self.owner = owner  # the instance whose claims these are (`bot.store.fleet`)
-        self.lease = LEASE
 
     def _item(self, row: Any) -> StoredItem[P]:
         return StoredItem(
@@ -327,11 +326,7 @@ class OutboxRecords(Generic[P]):
         leases or not (a store only this process uses: whoever claimed them is gone).
 
         Read through the state index: the cost follows what is being sent, not the backlog."""
-        query = select(outbox_items).where(outbox_items.c.state == State.SENDING.value)
-        if not every:
-            query = query.where(
-                or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
-            )
+        query = select(outbox_items).where(_unheld(now, every))
         async with self.store.engine.connect() as connection:
             return [self._item(row) for row in await connection.execute(query)]
 
@@ -340,24 +335,22 @@ class OutboxRecords(Generic[P]):
     ) -> list[StoredItem[P]]:
         """Abandoned items (see `abandoned`) back to pending, due now, each with an
         `interrupted` attempt; returns those this call resumed (two instances resuming at once
-        each get their own: the state and the lease are checked again, row by row)."""
-        resumed: list[StoredItem[P]] = []
+        each get their own: the state and the lease are checked again in the update)."""
+        if not items:
+            return []
         async with self.store.engine.begin() as connection:
-            for item in items:
-                statement = update(outbox_items).where(
-                    outbox_items.c.id == item.id, outbox_items.c.state == State.SENDING.value
-                )
-                if not every:
-                    statement = statement.where(
-                        or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
+            done = set(
+                (
+                    await connection.execute(
+                        update(outbox_items)
+                        .where(outbox_items.c.id.in_([item.id for item in items]))
+                        .where(_unheld(now, every))
+                        .values(state=State.PENDING.value, due_at=now, owner=None, lease_until=None)
+                        .returning(outbox_items.c.id)
                     )
-                result = await connection.execute(
-                    statement.values(
-                        state=State.PENDING.value, due_at=now, owner=None, lease_until=None
-                    )
-                )
-                if result.rowcount:
-                    resumed.append(item)
+                ).scalars()
+            )
+            resumed = [item for item in items if item.id in done]
             if resumed:
                 await connection.execute(
                     delivery_attempts.insert(),
@@ -379,7 +372,7 @@ class OutboxRecords(Generic[P]):
                     outbox_items.c.state == State.SENDING.value,
                     outbox_items.c.owner == self.owner,
                 )
-                .values(lease_until=now + self.lease)
+                .values(lease_until=now + LEASE)
             )
         return result.rowcount or 0
 
@@ -393,7 +386,7 @@ class OutboxRecords(Generic[P]):
                 state=State.SENDING.value,
                 attempts=outbox_items.c.attempts + 1,
                 owner=self.owner,
-                lease_until=now + self.lease,
+                lease_until=now + LEASE,
             )
             .returning(*outbox_items.c)
         )
@@ -408,6 +401,15 @@ class OutboxRecords(Generic[P]):
             return column == any_(bindparam("names", values, type_=ARRAY(String)))  # type: ignore[no-any-return]
         listed = func.json_each(bindparam("names", json.dumps(values))).table_valued("value")
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
+
+
+def _unheld(now: dt.datetime, every: bool) -> ColumnElement[bool]:
+    """Claimed (`sending`) and held by no live instance: no lease, or one run out by `now`;
+    `every`: claimed, whatever the lease."""
+    claimed = outbox_items.c.state == State.SENDING.value
+    if every:
+        return claimed
+    return claimed & or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
 
 
 def _still(state: State) -> ColumnElement[bool]:
