@@ -91,10 +91,8 @@ class InstanceRecords:
                 chosen = list((await connection.execute(ids.limit(PRUNE_CHUNK))).scalars())
                 if not chosen:
                     return deleted
-                if table is outbox_items:  # SQLite cascades only with foreign_keys on: be plain
-                    await connection.execute(
-                        delete(delivery_attempts).where(delivery_attempts.c.item_id.in_(chosen))
-                    )
+                # An item's attempts go with it: the foreign key cascades (SQLite's too, the
+                # store turns foreign keys on).
                 await connection.execute(delete(table).where(table.c.id.in_(chosen)))
             deleted += len(chosen)
 
