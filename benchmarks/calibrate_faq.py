@@ -122,8 +122,8 @@ def main() -> None:
                 None if classify(c.q) else engine.index.rank(c.q, embedding=v)
                 for c, v in zip(s.cases, embeddings[s.name], strict=True)
             ]
-        for answer, margin, votes, out_margin in itertools.product(
-            range(30, 70, 2), range(0, 16), (1, 2, 3), (3, 6, 10)
+        for answer, margin, votes, out_margin, lead in itertools.product(
+            range(30, 70, 2), range(0, 16), (1, 2, 3), (3, 6, 10), (25, 35, 101)
         ):
             thresholds = Thresholds(
                 answer=answer,
@@ -131,6 +131,7 @@ def main() -> None:
                 votes=votes,
                 suggest=min(45.0, answer),
                 out_margin=out_margin,
+                lead=lead,
             )
             tallies = []
             for s in sets:
@@ -151,7 +152,16 @@ def main() -> None:
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
 
     table = Table(title=f"Best settings, benchmark's wrong answers ≤ {WRONG_CEILING:.1%}")
-    for column in ("semantic", "floor", "centroid", "answer ≥", "margin ≥", "votes", "out margin"):
+    for column in (
+        "semantic",
+        "floor",
+        "centroid",
+        "answer ≥",
+        "margin ≥",
+        "votes",
+        "out margin",
+        "lead",
+    ):
         table.add_column(column, justify="right")
     for s in sets:
         table.add_column(f"{s.name} right / wrong / abst.", justify="right")
@@ -164,6 +174,7 @@ def main() -> None:
             f"{t.margin}",
             f"{t.votes}",
             f"{t.out_margin}",
+            f"{t.lead}",
             *(f"{x.right:.1%} / {x.wrong:.1%} / {x.abstention:.1%}" for x in tallies),
         )
     console = Console()

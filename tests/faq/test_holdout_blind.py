@@ -32,13 +32,13 @@ def test_the_blind_holdout_covers_both_scopes(report: Report) -> None:
 
 
 def test_most_blind_questions_are_answered_right(report: Report) -> None:
-    assert report.accuracy >= 0.61, listed([o for o in report.in_scope if not o.correct])
+    assert report.accuracy >= 0.66, listed([o for o in report.in_scope if not o.correct])
 
 
 def test_few_blind_questions_are_answered_wrong(report: Report) -> None:
     wrong = [o for o in report.in_scope if o.chosen is not None and not o.correct]
-    assert report.wrong_rate <= 0.05, listed(wrong)
+    assert report.wrong_rate <= 0.03, listed(wrong)
 
 
 def test_most_blind_out_of_scope_questions_are_refused(report: Report) -> None:
-    assert report.abstention >= 0.85, listed([o for o in report.out_of_scope if not o.correct])
+    assert report.abstention >= 0.88, listed([o for o in report.out_of_scope if not o.correct])
