@@ -1,4 +1,5 @@
-"""The real `tnl-bot run` SIGKILLed in the middle of a palmarès thread, then started again.
+"""The real `tnl-bot run` SIGKILLed in the middle of a palmarès thread, or with questions on
+their way to an answer, then started again.
 
 A crash can come between Mastodon creating a status and the bot hearing of it: the restarted
 bot must finish the thread without doubling a status (each carries an Idempotency-Key the server
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from tests.test_run import (
     LAUREATES,
     MASTODON_TOKEN,
     ORGANISER,
+    QUESTION,
     Bot,
     environment,
     fakes,
@@ -118,3 +121,43 @@ async def test_a_palmares_interrupted_by_sigkill_is_finished_once(tmp_path: Path
     keys = [c.idempotency_key for c in mastodon.calls_to("POST", "/api/v1/statuses")]
     assert None not in keys
     assert len(keys) > len(set(keys)) == len(mastodon.posts_of(tnl))
+
+
+def saved_cursor(data_dir: Path) -> str | None:
+    with sqlite3.connect(data_dir / "tnl-bot.sqlite3") as db:
+        row = db.execute("SELECT position FROM platform_cursors WHERE platform = 'telegram'")
+        found = row.fetchone()
+    return None if found is None else str(found[0])
+
+
+@pytest.mark.slow
+async def test_questions_on_their_way_at_a_sigkill_are_answered_once_after_it(
+    tmp_path: Path,
+) -> None:
+    prepare(tmp_path, dt.datetime.now(dt.UTC))
+    contacts = range(70_001, 70_021)
+    async with fakes() as (telegram, mastodon):
+        mastodon.add_account("tnl", MASTODON_TOKEN, bot=True)
+        env = environment(tmp_path, telegram, mastodon)
+        (tmp_path / "first").mkdir()
+        (tmp_path / "second").mkdir()
+        async with running(env, tmp_path / "first") as first:
+            await first.until("the opening announcement", lambda: telegram.texts(CHANNEL))
+            telegram.hold("sendMessage")  # the answers never leave
+            last = [telegram.say(contact, QUESTION) for contact in contacts][-1]
+            await first.until("Telegram told", lambda: telegram.confirmed(last["update_id"]))
+            await first.until("answers on their way", lambda: telegram.holding["sendMessage"])
+            first.process.send_signal(signal.SIGKILL)
+            await first.process.wait()
+        telegram.release("sendMessage")
+        assert not any(telegram.texts(contact) for contact in contacts)
+
+        async with running(env, tmp_path / "second") as second:
+            await second.until(
+                "every question handled",
+                lambda: saved_cursor(Path(env["TNL_DATA_DIR"])) == str(last["update_id"]),
+                timeout=30,
+            )
+            log = second.log()
+    assert [len(telegram.texts(contact)) for contact in contacts] == [1] * len(contacts), log
+    assert "handed over again" in log

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -185,4 +187,16 @@ instances = Table(
     Column("name", String(100), primary_key=True),  # unique per process: host, pid, random
     Column("started_at", UtcDateTime(), nullable=False),
     Column("seen_at", UtcDateTime(), nullable=False),  # its last heartbeat
+)
+
+# Revision 0007 -----------------------------------------------------------------------------
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("platform", String(50), primary_key=True),
+    Column("number", BigInteger, primary_key=True),  # the platform's id: Telegram's update_id
+    Column("payload", Text, nullable=False),  # the update as received (JSON)
+    Column("handled", Boolean, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
 )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Insert
 
 from bot.store import maintenance, migrate
@@ -183,17 +183,7 @@ class Store:
 
     async def set_cursor(self, platform: str, position: str, now: dt.datetime) -> None:
         async with self.engine.begin() as connection:
-            result = await connection.execute(
-                update(platform_cursors)
-                .where(platform_cursors.c.platform == platform)
-                .values(position=position, updated_at=now)
-            )
-            if not result.rowcount:
-                await connection.execute(
-                    platform_cursors.insert().values(
-                        platform=platform, position=position, updated_at=now
-                    )
-                )
+            await write_cursor(connection, platform, position, now)
 
     # Receipts ------------------------------------------------------------------------------
 
@@ -310,3 +300,18 @@ def aware(value: dt.datetime | str) -> dt.datetime:
     """Aggregates lose the column type on SQLite (text comes back); normalise to aware UTC."""
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+async def write_cursor(
+    connection: AsyncConnection, platform: str, position: str, now: dt.datetime
+) -> None:
+    """Set a platform's cursor within the caller's transaction (the inbox settles with it)."""
+    result = await connection.execute(
+        update(platform_cursors)
+        .where(platform_cursors.c.platform == platform)
+        .values(position=position, updated_at=now)
+    )
+    if not result.rowcount:
+        await connection.execute(
+            platform_cursors.insert().values(platform=platform, position=position, updated_at=now)
+        )

@@ -64,6 +64,8 @@ class FakeTelegram:
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/…
         self._new_update = asyncio.Event()
+        self._held: dict[str, asyncio.Event] = {}  # method → released
+        self.holding: collections.Counter[str] = collections.Counter()  # requests waiting now
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -95,6 +97,19 @@ class FakeTelegram:
         "429:N" (flood control, retry after N seconds, whatever the limits). `method` "file":
         the download of a file getFile gave the path of ("500" or "502" only)."""
         self.faults[method].extend([kind] * times)
+
+    def confirmed(self, update_id: int) -> bool:
+        """The bot told us it has the update: a later getUpdates asked for an offset past it."""
+        offsets = [c.params.get("offset") for c in self.method_calls("getUpdates")]
+        return any(isinstance(o, int) and o > update_id for o in offsets)
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` wait, before any effect, until `release`; one whose client has gone
+        by then (a stopped or killed bot) has no effect at all."""
+        self._held[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        self._held.pop(method).set()
 
     def push(self, update: Json) -> Json:
         """Queue a raw update (any shape: malformed ones too); an update_id is added if absent."""
@@ -208,6 +223,14 @@ class FakeTelegram:
             return self._answer(call, body, 429)
         if fault in ("500", "502"):
             return self._answer(call, _server_error(fault), int(fault))
+        if (held := self._held.get(method)) is not None:
+            self.holding[method] += 1
+            try:
+                await held.wait()
+            finally:
+                self.holding[method] -= 1
+            if request.transport is None or request.transport.is_closing():
+                return self._answer(call, tg.error(499, "client gone"), 499)
         handler = getattr(self, f"_m_{method}", None)
         if method == "getUpdates":  # the one method that looks at its connection
             body, status = await self._get_updates(params, request)

@@ -41,7 +41,7 @@ async def test_first_version_store_upgrades_in_place_with_its_data(database_url:
 
     upgraded = await Store.open(database_url)
     try:
-        assert await upgraded.revision() == head_revision() == "0006"
+        assert await upgraded.revision() == head_revision() == "0007"
         from bot.outbox import State
         from bot.outbox.queue import Outbox
 

@@ -1,5 +1,5 @@
-"""Polling restarts where it stopped, webhook mode checks its secret, failures never end the bot,
-and the token never reaches the logs."""
+"""Polling restarts where it stopped (and answers what a stop left unanswered), webhook mode
+checks its secret, failures never end the bot, and the token never reaches the logs."""
 
 from __future__ import annotations
 
@@ -18,17 +18,26 @@ from bot.runtime.web import WebApp
 from bot.store.store import Store
 from tests.fakes.telegram_server import FakeTelegram
 from tests.manual_clock import ManualClock
+from tests.outbox.faults import WriteFaults
 from tests.telegram.conftest import FAST, settings_for
 
-CONTACT = 1234
+CONTACT, OTHER = 1234, 5678
+
+
+async def start(
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
+) -> TelegramConnector:
+    connector = await TelegramConnector(
+        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
+    ).start()
+    await fake.wait_for(connector.ready.is_set)
+    return connector
 
 
 async def test_a_restart_neither_skips_nor_reanswers(
     fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
 ) -> None:
-    first = await TelegramConnector(
-        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
-    ).start()
+    first = await start(fake, service, store, clock)
     answered = fake.say(CONTACT, "comment candidater ?")
     await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
     await fake.wait_for(lambda: first.feed.last == answered["update_id"])
@@ -36,9 +45,7 @@ async def test_a_restart_neither_skips_nor_reanswers(
 
     fake.push(answered)  # Telegram never heard the confirmation: it sends the update again
     fake.say(CONTACT, "la candidature est-elle gratuite ?")  # arrived while we were down
-    second = await TelegramConnector(
-        settings_for(fake), service, store, clock, sleep=clock.sleep, timeouts=FAST
-    ).start()
+    second = await start(fake, service, store, clock)
     try:
         await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 2)
         await fake.wait_for(lambda: second.stats["processed"] == 1)
@@ -46,6 +53,55 @@ async def test_a_restart_neither_skips_nor_reanswers(
         assert second.stats["processed"] == 1  # the old update was skipped, not re-answered
     finally:
         await second.stop()
+
+
+async def test_questions_confirmed_but_unanswered_at_a_stop_are_answered_after_the_restart(
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
+) -> None:
+    first = await start(fake, service, store, clock)
+    fake.hold("sendMessage")  # the answers are on their way when the bot goes down
+    fake.say(CONTACT, "comment candidater ?")
+    last = fake.say(OTHER, "la candidature est-elle gratuite ?")
+    await fake.wait_for(lambda: fake.confirmed(last["update_id"]))
+    await fake.wait_for(lambda: fake.holding["sendMessage"] == 2)
+    await first.stop(grace=0)  # no time to finish: as a crash, for what is in flight
+    fake.release("sendMessage")
+    assert not fake.texts(CONTACT)
+    assert not fake.texts(OTHER)
+
+    second = await start(fake, service, store, clock)
+    try:
+        await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1 == len(fake.texts(OTHER)))
+        assert "gratuit" in fake.texts(OTHER)[0].casefold()
+        await fake.wait_for(lambda: second.feed.last == last["update_id"])
+        assert second.stats["replayed"] == 2
+    finally:
+        await second.stop()
+    third = await start(fake, service, store, clock)  # nothing is handed over twice
+    try:
+        assert third.stats["replayed"] == 0
+        assert len(fake.texts(CONTACT)) == 1 == len(fake.texts(OTHER))
+    finally:
+        await third.stop()
+
+
+async def test_a_store_that_cannot_keep_an_update_confirms_nothing(
+    fake: FakeTelegram, service: ConversationService, store: Store, clock: ManualClock
+) -> None:
+    faults = WriteFaults(store)
+    connector = await start(fake, service, store, clock)
+    try:
+        faults.failing = True
+        update = fake.say(CONTACT, "comment candidater ?")
+        await fake.wait_for(lambda: faults.refused >= 2)  # tried, backed off, tried again
+        assert not fake.confirmed(update["update_id"])
+        assert not fake.texts(CONTACT)
+        faults.failing = False
+        await fake.wait_for(lambda: len(fake.texts(CONTACT)) == 1)
+        await fake.wait_for(lambda: connector.feed.last == update["update_id"])
+        assert len(fake.texts(CONTACT)) == 1
+    finally:
+        await connector.stop()
 
 
 async def test_webhook_mode_accepts_only_telegram(

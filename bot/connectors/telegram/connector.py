@@ -128,6 +128,7 @@ class TelegramConnector:
     async def _run(self) -> None:
         if not await self._connect():
             return
+        self.feed.resume()  # what a previous run kept and did not answer
         self.ready.set()
         if self.settings.telegram_mode == "webhook":
             await self._stop.wait()
@@ -177,7 +178,8 @@ class TelegramConnector:
         return {
             "processed": self.feed.processed,
             "malformed": self.feed.skipped,
-            "in_flight": self.feed.pending,  # what a crash now would lose
+            "in_flight": self.feed.pending,  # what a restart now would hand over again
+            "replayed": self.feed.replayed,
             "dropped": self.feed.lanes.dropped,
             "flood_ignored": self.service.flood.ignored,
             "poll_failures": self.poller.retries.total,

@@ -1,28 +1,32 @@
 """Updates in, once each, in order within a chat and concurrently across chats.
 
-Polling and webhook both end here. `accept` takes a batch at once: each update is parsed alone
-(a malformed one is logged and skipped) and queued in its chat's lane (`Lanes`), and the caller
-goes straight back to Telegram for more — the poll loop never waits for a slow chat (one whose
-user floods the bot and whose replies are paced at one per second, or one held back by a 429).
+Polling and webhook both end here. `accept` takes a batch at once: it is written to the inbox
+(`bot.store.inbox`), then each update is parsed alone (a malformed one is logged and skipped) and
+queued in its chat's lane (`Lanes`), and the caller goes straight back to Telegram for more — the
+poll loop never waits for a slow chat (one whose user floods the bot and whose replies are paced
+at one per second, or one held back by a 429).
 
-Two positions, deliberately different:
+Three positions, deliberately different:
 
 - **confirmed to Telegram**: every accepted update. The poller asks for `accepted + 1` next,
   which tells Telegram to forget everything below (the webhook's 200 does the same). Confirming
   only what is handled would make Telegram send the same first 100 updates again and again
   while one chat is slow: head-of-line blocking, and a busy loop.
+- **kept**: an update is in the inbox before it is confirmed; if the inbox cannot be written,
+  the batch is not confirmed (the poller backs off and Telegram sends it again; the webhook
+  answers 503 and Telegram retries).
 - **persisted cursor** (`last`, in the store): the highest update id at or below which every
-  accepted update has been handled. Updates at or below it are dropped when they come again
-  (a redelivery, or a restart), so the bot never answers twice what it handled below it.
+  accepted update has been handled. The inbox forgets what the cursor passes; above it, the
+  updates handled out of order are marked so.
 
-What a crash (SIGKILL, power loss) can therefore cost is bounded by what is in flight:
+What a crash (SIGKILL, power loss) can therefore cost:
 
-- **lost**: updates accepted but not yet handled (queued in the lanes: `pending`, at most
-  `depth` per chat). Telegram has forgotten them; nobody gets an answer to those messages;
-- **answered twice**: updates above the cursor already handled (out of order, in faster lanes)
-  *and* redelivered by Telegram, which only happens for the last batch when the crash comes
-  between receiving it and asking for the next (the webhook: between handling and answering
-  200). Bounded by one batch (100 updates), and rare in practice.
+- **lost**: nothing Telegram was told we have. A restart hands the kept updates that were not
+  handled to their lanes again, in order, once the bot is connected;
+- **answered twice**: updates handled whose mark was not written yet — those handled while the
+  previous mark was being written (marks are written one transaction at a time, each covering
+  everything handled since) — and, as before, updates the store could not mark while it was
+  failing.
 
 A graceful stop lets the lanes finish within a grace period and then saves the cursor: nothing
 is lost then, and nothing repeats.
@@ -31,6 +35,7 @@ is lost then, and nothing repeats.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -40,6 +45,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.conversation import Lanes
 from bot.conversation.watermark import Watermark
+from bot.store.inbox import Inbox
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,19 +70,47 @@ class UpdateFeed:
         self.application = application
         self.store = store
         self.clock = clock
+        self.inbox = Inbox(store, PLATFORM)
         self.lanes: Lanes[Update] = Lanes(self._handle, depth=depth, name="telegram")
         self.last: int | None = None  # persisted: every update up to it handled
         self.accepted: int | None = None  # highest update id taken in (confirmed to Telegram)
         self.processed = 0
         self.skipped = 0  # malformed updates, logged and confirmed anyway
+        self.replayed = 0  # kept by a previous run and handed over again
         self._marks = Watermark()  # which accepted updates are handled, in any order
+        self._handled: set[int] = set()  # handled, not yet marked in the inbox
+        self._replay: list[tuple[int, str]] = []  # kept by a previous run, for `resume`
         self._saving: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
+        """The saved cursor, and what a previous run kept above it."""
         position = await self.store.cursor(PLATFORM)
         self.last = int(position) if position and position.lstrip("-").isdigit() else None
-        self.accepted = self.last
         self._marks = Watermark(self.last)
+        kept = await self.inbox.kept(self.last)
+        highest = kept.highest
+        self.accepted = self.last if highest is None else max(highest, self.last or highest)
+        for number in kept.handled:
+            self._marks.admit(number)
+            self._marks.finish(number)
+        for number, _ in kept.waiting:
+            self._marks.admit(number)
+        self._replay = kept.waiting
+
+    def resume(self) -> None:
+        """Hand the updates a previous run kept and did not handle to their lanes (once the
+        bot can answer them: after it connected)."""
+        replay, self._replay = self._replay, []
+        for number, payload in replay:
+            try:
+                raw = json.loads(payload)
+            except ValueError:
+                raw = None
+            self.replayed += 1
+            self._queue(number, raw if isinstance(raw, dict) else {"update_id": number})
+        if replay:
+            log.warning("%d update(s) received before a restart handed over again", len(replay))
+        self._advance()
 
     @property
     def offset(self) -> int | None:
@@ -85,36 +119,54 @@ class UpdateFeed:
 
     @property
     def pending(self) -> int:
-        """Updates accepted and not handled yet: what a crash now would lose."""
-        return self.lanes.pending
+        """Updates accepted and not handled yet: what a restart now would hand over again."""
+        return self.lanes.pending + len(self._replay)
 
-    def accept(self, raw_updates: list[Any]) -> None:
-        """Queue a batch in the chats' lanes and return at once."""
+    async def accept(self, raw_updates: list[Any]) -> None:
+        """Keep a batch in the inbox, queue it in the chats' lanes and return: raises (and
+        confirms nothing) when the inbox cannot be written."""
+        fresh: list[tuple[int, dict[str, Any]]] = []
+        highest = self.accepted
         for raw in raw_updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int):
                 self.skipped += 1
                 log.warning("ignored an update without an update_id: %.80r", raw)
                 continue
-            if self.accepted is not None and update_id <= self.accepted:
+            if highest is not None and update_id <= highest:
                 continue  # already taken in: a webhook redelivery, or handled before a restart
-            self.accepted = update_id
-            self._marks.admit(update_id)
-            update = self._parse(update_id, raw)
-            if update is None:
-                self._marks.finish(update_id)
-                continue
-            chat = update.effective_chat
-            if not self.lanes.submit(str(chat.id) if chat is not None else "", update):
-                log.warning("update %s dropped: its chat has too many waiting", update_id)
-                self._marks.finish(update_id)
+            highest = update_id
+            fresh.append((update_id, raw))
+        if not fresh:
+            return
+        await self.inbox.keep([(n, json.dumps(raw)) for n, raw in fresh], self.clock.now())
+        if self.accepted is None or (highest is not None and highest > self.accepted):
+            self.accepted = highest
+        for update_id, raw in fresh:
+            if self._marks.admit(update_id):  # not taken in meanwhile by a concurrent call
+                self._queue(update_id, raw)
         self._advance()
 
     async def close(self, grace: float) -> None:
-        """Let the lanes finish within `grace` seconds (what is left is lost), save the cursor."""
+        """Let the lanes finish within `grace` seconds (what is left stays kept), save the
+        cursor."""
         await self.lanes.close(grace)
         while self._saving is not None:
             await self._saving
+
+    def _queue(self, update_id: int, raw: dict[str, Any]) -> None:
+        update = self._parse(update_id, raw)
+        if update is None:
+            self._done(update_id)
+            return
+        chat = update.effective_chat
+        if not self.lanes.submit(str(chat.id) if chat is not None else "", update):
+            log.warning("update %s dropped: its chat has too many waiting", update_id)
+            self._done(update_id)
+
+    def _done(self, update_id: int) -> None:
+        self._marks.finish(update_id)
+        self._handled.add(update_id)
 
     def _parse(self, update_id: int, raw: dict[str, Any]) -> Update | None:
         try:
@@ -131,29 +183,34 @@ class UpdateFeed:
             await self.application.process_update(update)
         except Exception as error:  # handlers' errors go to the error handler; belt and braces
             log.error("update %s failed: %s: %s", update.update_id, type(error).__name__, error)
-        # Not reached when cancelled at a stop past its grace: the cursor stays below it.
+        # Not reached when cancelled at a stop past its grace: it stays kept, for the next run.
         self.processed += 1
-        self._marks.finish(update.update_id)
+        self._done(update.update_id)
         self._advance()
 
     def _advance(self) -> None:
-        """Save the cursor when it moved; one write at a time, each covering every move since."""
+        """Save the cursor and the marks when they changed; one write at a time, each covering
+        every change since."""
         self._marks.advance()
-        target = self._marks.position
-        moved = target is not None and (self.last is None or target > self.last)
-        if moved and self._saving is None:
+        if self._saving is None and (self._moved() or self._handled):
             self._saving = asyncio.create_task(self._save(), name="telegram-cursor")
+
+    def _moved(self) -> bool:
+        target = self._marks.position
+        return target is not None and (self.last is None or target > self.last)
 
     async def _save(self) -> None:
         try:
-            while (target := self._marks.position) is not None and (
-                self.last is None or target > self.last
-            ):
+            while self._moved() or self._handled:
+                target = self._marks.position if self._moved() else None
+                handled = set(self._handled)
                 try:
-                    await self.store.set_cursor(PLATFORM, str(target), self.clock.now())
-                except Exception as error:  # the store is sick: try again on the next move
+                    await self.inbox.settle(handled, target, self.clock.now())
+                except Exception as error:  # the store is sick: try again on the next change
                     log.error("Telegram cursor not saved: %s: %s", type(error).__name__, error)
                     return
-                self.last = target
+                self._handled -= handled
+                if target is not None:
+                    self.last = target
         finally:
             self._saving = None

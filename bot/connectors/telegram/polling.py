@@ -16,6 +16,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, Ti
 from bot.backoff import Backoff, Retries
 from bot.connectors.telegram.api import DEFAULT_TIMEOUTS, TelegramBot, Timeouts, seconds
 from bot.connectors.telegram.feed import ALLOWED_UPDATES, UpdateFeed
+from bot.store.errors import UNAVAILABLE
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,14 @@ class Poller:
                 log.error("%s; retrying in %.3g s", describe(error, self.api_url), delay)
                 await pause(self.sleep, delay, stop)
                 continue
+            try:
+                await self.feed.accept(raw)
+            except UNAVAILABLE as error:  # not kept, so not confirmed: Telegram sends it again
+                delay = self.retries.failed()
+                log.error("updates not kept (store: %s); retrying in %.3g s", error, delay)
+                await pause(self.sleep, delay, stop)
+                continue
             self.retries.succeeded()
-            self.feed.accept(raw)
 
     async def _quietly_delete_webhook(self) -> None:
         try:

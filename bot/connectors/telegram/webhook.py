@@ -3,8 +3,9 @@ server is tornado; the bot serves every HTTP route from one aiohttp application)
 
 Only requests carrying the secret given to setWebhook (header X-Telegram-Bot-Api-Secret-Token)
 are accepted; anyone can find the URL, nobody else can inject updates. The route answers 200 as
-soon as the update is queued in its chat's lane (see `feed` for what a crash can lose or repeat):
-Telegram sends the next update without waiting for a slow chat. setWebhook asks for one
+soon as the update is kept in the inbox and queued in its chat's lane (see `feed` for what a
+crash can repeat), 503 when the inbox cannot be written (Telegram retries): Telegram sends the
+next update without waiting for a slow chat. setWebhook asks for one
 connection at a time, so updates arrive in order and a redelivery is recognised by its id.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.connectors.telegram.feed import UpdateFeed
+from bot.store.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,11 @@ def routes(
         except (ValueError, UnicodeDecodeError):
             log.warning("webhook call with a body that is not JSON; ignored")
             return web.Response(status=200)  # a 4xx would make Telegram retry it forever
-        feed.accept([update])
+        try:
+            await feed.accept([update])
+        except UNAVAILABLE as error:  # not kept: Telegram retries what is not answered 200
+            log.error("webhook update not kept (store: %s); Telegram will retry", error)
+            return web.Response(status=503, text="the store is unavailable")
         return web.Response(status=200)
 
     return table
