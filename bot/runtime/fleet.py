@@ -31,13 +31,12 @@ from collections.abc import Awaitable, Callable
 from bot.clock import Clock
 from bot.outbox.queue import Outbox
 from bot.store.errors import UNAVAILABLE
-from bot.store.fleet import InstanceRecords, LeaderLock
+from bot.store.fleet import HEARTBEAT, InstanceRecords, LeaderLock
 from bot.store.store import Store
 from bot.waiting import Sleep, pause
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT = 5.0  # seconds between two heartbeats (and attempts to lead)
 STALE = dt.timedelta(seconds=3 * HEARTBEAT)  # an instance silent this long is gone
 PRUNE_EVERY = dt.timedelta(days=1)
 LOST_LEAD = 3  # exit status of an instance that lost the lead while running
@@ -64,7 +63,7 @@ class Fleet:
         """`outbox`: the one the worker claims through, owned by `name`. `on_lead`: start the
         leader's duties (called once, when this instance takes the lead)."""
         self.records = InstanceRecords(store, name)
-        self.lock = LeaderLock(store)
+        self.lock = LeaderLock(store, name)
         self.outbox = outbox
         self.clock = clock
         self.name = name

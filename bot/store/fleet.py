@@ -9,14 +9,36 @@ already makes this process the store's only user.
 
 Every instance also says it is alive (`instances.seen_at`), so that each can tell how many
 share the platforms' rate limits, and renews the leases of the outbox items it is sending.
+
+On PostgreSQL each instance holds, on the same connection as the lead, an advisory lock of its
+own (`PRESENCE`, `hashtext(name)`). The lease alone made a restarted instance wait up to 30 s for
+the claims its previous run left, since it could not tell that run from a live one; an instance
+whose heartbeat is `SILENT` and whose lock is gone has died (`gone`), and its claims are resumed
+at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Select, Table, delete, func, select, text, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    Table,
+    cast,
+    column,
+    delete,
+    exists,
+    func,
+    select,
+    table,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import OID
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +46,12 @@ from bot.store.items import State
 from bot.store.schema import delivery_attempts, instances, outbox_items
 from bot.store.store import Store
 
+log = logging.getLogger(__name__)
+
 LEAD_KEY = 0x746E6C_6C656164  # "tnl" "lead": the advisory lock's id, the same for every instance
+PRESENCE = 0x746E6C  # "tnl": first key of each instance's own lock, the second hashtext(name)
+HEARTBEAT = 5.0  # seconds between an instance's heartbeats (bot.runtime.fleet)
+SILENT = dt.timedelta(seconds=2 * HEARTBEAT)  # with its lock gone too, an instance has died
 FORGOTTEN = 100  # stale periods after which an instance's row is removed
 PRUNE_CHUNK = 5000  # rows deleted per transaction: the others' writes never wait long
 
@@ -35,6 +62,40 @@ class Pruned:
 
     attempts: int
     items: int
+
+
+_pg_locks = table(
+    "pg_locks",
+    column("locktype"),
+    column("granted", Boolean),
+    column("classid"),
+    column("objid"),
+    column("objsubid"),
+    column("database"),
+)
+_pg_database = table("pg_database", column("oid"), column("datname"))
+
+
+def gone(owner: ColumnElement[str], now: dt.datetime) -> ColumnElement[bool]:
+    """PostgreSQL: the instance named `owner` was seen, but not for `SILENT`, and its session
+    is over (its presence lock, in this database, is held by nobody). Either alone is not
+    enough: a slow heartbeat, or a lock connection being replaced, is not a death. An owner
+    never seen (or forgotten) waits for its leases, as before."""
+    silent = exists().where(instances.c.name == owner, instances.c.seen_at < now - SILENT)
+    this_database = (
+        select(_pg_database.c.oid)
+        .where(_pg_database.c.datname == func.current_database())
+        .scalar_subquery()
+    )
+    locked = exists().where(
+        _pg_locks.c.locktype == "advisory",
+        _pg_locks.c.granted,
+        _pg_locks.c.classid == PRESENCE,
+        _pg_locks.c.objid == cast(func.hashtext(owner), OID),
+        _pg_locks.c.objsubid == 2,  # the two-key form
+        _pg_locks.c.database == this_database,
+    )
+    return silent & ~locked
 
 
 class InstanceRecords:
@@ -98,14 +159,16 @@ class InstanceRecords:
 
 
 class LeaderLock:
-    """The lead, as PostgreSQL's advisory lock `LEAD_KEY` on a connection kept for it alone.
+    """The lead, as PostgreSQL's advisory lock `LEAD_KEY` on a connection kept for it alone,
+    which also holds this instance's presence lock (see the module's docstring).
 
     `try_acquire` never waits: an instance that does not lead asks again at its next heartbeat.
     `held` asks the lock's own connection: a leader whose session ended (the database
     restarted, the network cut it off) has lost the lead, as the other instance may have it."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, name: str) -> None:
         self.store = store
+        self.name = name
         self._connection: AsyncConnection | None = None
         self._taken = False
         self.exclusive = store.engine.dialect.name != "postgresql"
@@ -115,9 +178,9 @@ class LeaderLock:
             return True
         if self._taken:  # never twice: PostgreSQL counts acquisitions, one unlock would not do
             return await self.held()
-        if self._connection is None:
-            self._connection = await self.store.engine.connect()
         try:
+            if self._connection is None:
+                self._connection = await self._connect()
             taken = await self._connection.scalar(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": LEAD_KEY}
             )
@@ -127,6 +190,22 @@ class LeaderLock:
             raise
         self._taken = bool(taken)
         return self._taken
+
+    async def _connect(self) -> AsyncConnection:
+        """The lock's connection, our presence lock taken on it."""
+        connection = await self.store.engine.connect()
+        try:
+            present = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:space, hashtext(:name))"),
+                {"space": PRESENCE, "name": self.name},
+            )
+            await connection.commit()
+        except DBAPIError:
+            await connection.invalidate()
+            raise
+        if not present:  # another live instance has our name: impossible unless misconfigured
+            log.warning("instance %s: its presence lock is held by another session", self.name)
+        return connection
 
     async def held(self) -> bool:
         """True while our session holds the lock (asked of the server, not remembered)."""

@@ -16,6 +16,7 @@ from typing import Any, Generic
 from sqlalchemy import ColumnElement, String, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from bot.store.fleet import gone
 from bot.store.items import Finished, P, State, StoredItem
 from bot.store.schema import delivery_attempts, outbox_items
 from bot.store.store import Store, aware
@@ -322,13 +323,25 @@ class OutboxRecords(Generic[P]):
 
     async def abandoned(self, now: dt.datetime, *, every: bool = False) -> list[StoredItem[P]]:
         """Items claimed and never finished whose claim no live instance holds any more: no
-        lease, or a lease run out (its owner stopped renewing). `every`: all claimed items,
-        leases or not (a store only this process uses: whoever claimed them is gone).
+        lease, a lease run out (its owner stopped renewing), or, on PostgreSQL, an owner that
+        died (`bot.store.fleet.gone`). `every`: all claimed items, leases or not (a store only
+        this process uses: whoever claimed them is gone).
 
         Read through the state index: the cost follows what is being sent, not the backlog."""
-        query = select(outbox_items).where(_unheld(now, every))
+        query = select(outbox_items).where(self._unheld(now, every))
         async with self.store.engine.connect() as connection:
             return [self._item(row) for row in await connection.execute(query)]
+
+    def _unheld(self, now: dt.datetime, every: bool) -> ColumnElement[bool]:
+        """Claimed (`sending`) and held by no live instance: no lease, one run out by `now`,
+        or (PostgreSQL) an owner gone; `every`: claimed, whatever the lease."""
+        claimed = outbox_items.c.state == State.SENDING.value
+        if every:
+            return claimed
+        free = or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
+        if self.store.engine.dialect.name == "postgresql":
+            free = or_(free, gone(outbox_items.c.owner, now))
+        return claimed & free
 
     async def resume(
         self, items: Sequence[StoredItem[P]], now: dt.datetime, detail: str, *, every: bool = False
@@ -344,7 +357,7 @@ class OutboxRecords(Generic[P]):
                     await connection.execute(
                         update(outbox_items)
                         .where(outbox_items.c.id.in_([item.id for item in items]))
-                        .where(_unheld(now, every))
+                        .where(self._unheld(now, every))
                         .values(state=State.PENDING.value, due_at=now, owner=None, lease_until=None)
                         .returning(outbox_items.c.id)
                     )
@@ -401,15 +414,6 @@ class OutboxRecords(Generic[P]):
             return column == any_(bindparam("names", values, type_=ARRAY(String)))  # type: ignore[no-any-return]
         listed = func.json_each(bindparam("names", json.dumps(values))).table_valued("value")
         return column.in_(select(listed.c.value))  # type: ignore[no-any-return]
-
-
-def _unheld(now: dt.datetime, every: bool) -> ColumnElement[bool]:
-    """Claimed (`sending`) and held by no live instance: no lease, or one run out by `now`;
-    `every`: claimed, whatever the lease."""
-    claimed = outbox_items.c.state == State.SENDING.value
-    if every:
-        return claimed
-    return claimed & or_(outbox_items.c.lease_until.is_(None), outbox_items.c.lease_until <= now)
 
 
 def _still(state: State) -> ColumnElement[bool]:

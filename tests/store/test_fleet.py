@@ -7,12 +7,14 @@ SQLite the data directory's lock makes the process the store's only user, and it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.outbox import Post, Receipt, State
 from bot.outbox.queue import Outbox
-from bot.store.fleet import InstanceRecords, LeaderLock
+from bot.store.fleet import SILENT, InstanceRecords, LeaderLock
 from bot.store.outbox import LEASE
 from bot.store.store import Store
 from tests.storage import BACKENDS, empty_database, end_leader_session
@@ -133,7 +135,7 @@ async def test_retention_prunes_old_attempts_and_sent_items_and_keeps_the_rest(
 
 async def test_on_sqlite_the_process_always_leads(tmp_path: object) -> None:
     store = await Store.open(await empty_database("sqlite", tmp_path))  # type: ignore[arg-type]
-    lock = LeaderLock(store)
+    lock = LeaderLock(store, "a")
     assert lock.exclusive
     assert await lock.try_acquire()
     assert await lock.held()
@@ -143,27 +145,63 @@ async def test_on_sqlite_the_process_always_leads(tmp_path: object) -> None:
 postgres_only = pytest.mark.parametrize("backend", [BACKENDS[1]])
 
 
-@postgres_only
-async def test_one_leader_at_a_time_and_the_lead_passes_when_the_leader_ends(
-    backend: str, tmp_path: object
-) -> None:
-    url = await empty_database(backend, tmp_path)  # type: ignore[arg-type]
+@pytest.fixture
+async def two_processes(backend: str, tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, as two instances of the bot have: one session each."""
+    url = await empty_database(backend, tmp_path)
     first, second = await Store.open(url), await Store.open(url)
     try:
-        one, other = LeaderLock(first), LeaderLock(second)
-        assert await one.try_acquire()
-        assert not await other.try_acquire()
-        assert await one.try_acquire()  # asking again while leading changes nothing
-        assert await one.held()
-        assert not await other.held()
-        await one.release()  # a clean stop
-        assert await other.try_acquire()
-
-        # The leader dies: its database session ends with it, and the lock with the session.
-        await end_leader_session(first)
-        assert not await other.held()  # the old leader learns it lost the lead
-        assert await one.try_acquire()
-        await one.release()
+        yield first, second
     finally:
         await first.close()
         await second.close()
+
+
+@postgres_only
+async def test_one_leader_at_a_time_and_the_lead_passes_when_the_leader_ends(
+    two_processes: tuple[Store, Store],
+) -> None:
+    first, second = two_processes
+    one, other = LeaderLock(first, "a"), LeaderLock(second, "b")
+    assert await one.try_acquire()
+    assert not await other.try_acquire()
+    assert await one.try_acquire()  # asking again while leading changes nothing
+    assert await one.held()
+    assert not await other.held()
+    await one.release()  # a clean stop
+    assert await other.try_acquire()
+
+    # The leader dies: its database session ends with it, and the lock with the session.
+    await end_leader_session(first)
+    assert not await other.held()  # the old leader learns it lost the lead
+    assert await one.try_acquire()
+    await one.release()
+
+
+@postgres_only
+async def test_a_dead_instances_claims_are_resumed_without_waiting_for_its_lease(
+    two_processes: tuple[Store, Store],
+) -> None:
+    first, second = two_processes
+    lock = LeaderLock(first, "a")
+    assert await lock.try_acquire()  # a's session holds its presence
+    await InstanceRecords(first, "a").beat(T0, STALE)
+    await Outbox(first, owner="a").enqueue(Post("x"), ["telegram:1"], "k", T0)
+    await Outbox(first, owner="a").claim_batch(T0, 1)
+    survivor = Outbox(second, owner="b")
+
+    def everything(_: str) -> bool:
+        return True
+
+    silent = T0 + SILENT + SECOND
+    assert silent < T0 + LEASE
+    # Silent but its session alive (a slow heartbeat): a keeps its claim.
+    assert await survivor.recover(silent, everything) == []
+
+    await end_leader_session(first)  # a dies: its session, and its locks, end
+    # Its last heartbeat is recent: not dead yet (its lock connection may be reconnecting).
+    assert await survivor.recover(T0 + SECOND, everything) == []
+    (resumed,) = await survivor.recover(silent, everything)  # well before the lease
+    assert resumed.target == "telegram:1"
+    assert [item.state for item in await survivor.items()] == [State.PENDING]
+    await lock.release()
