@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 
+from bot import texts
 from bot.faq.engine import FaqEngine, Kind
 
 
@@ -79,3 +80,22 @@ def test_a_clear_lead_answers_a_keyword_query_the_encoder_misreads(
     assert ranking.margin >= engine.thresholds.lead  # ...but the lead is overwhelming
     answer = engine.answer(question, now)
     assert (answer.kind, answer.entry) == (Kind.ANSWER, "bareme")
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Qui peut candidater ?", "qui-peut-candidater"),
+        ("Jusqu’à quand peut-on déposer un dossier ?", "dates-campagne"),
+        ("Que sont les niveaux Bronze, Argent et Or ?", "niveaux-2025"),
+    ],
+)
+def test_the_examples_of_aide_are_answered_not_suggested(
+    engine: FaqEngine, now: dt.datetime, question: str, entry: str
+) -> None:
+    """The first questions a new user types: an alternative added elsewhere must not turn them
+    into suggestions (one did, by sharing « candidater » with a neighbouring entry)."""
+    assert f"« {question} »" in texts.HELP
+    answer = engine.answer(question, now)
+    assert answer.kind in (Kind.ANSWER, Kind.DATES)
+    assert answer.entry == entry
