@@ -76,26 +76,31 @@ _pg_locks = table(
 _pg_database = table("pg_database", column("oid"), column("datname"))
 
 
-def gone(owner: ColumnElement[str], now: dt.datetime) -> ColumnElement[bool]:
-    """PostgreSQL: the instance named `owner` was seen, but not for `SILENT`, and its session
-    is over (its presence lock, in this database, is held by nobody). Either alone is not
-    enough: a slow heartbeat, or a lock connection being replaced, is not a death. An owner
-    never seen (or forgotten) waits for its leases, as before."""
-    silent = exists().where(instances.c.name == owner, instances.c.seen_at < now - SILENT)
+def present(name: ColumnElement[str]) -> ColumnElement[bool]:
+    """PostgreSQL: the instance `name`'s session is alive (it holds its presence lock in this
+    database)."""
     this_database = (
         select(_pg_database.c.oid)
         .where(_pg_database.c.datname == func.current_database())
         .scalar_subquery()
     )
-    locked = exists().where(
+    return exists().where(
         _pg_locks.c.locktype == "advisory",
         _pg_locks.c.granted,
         _pg_locks.c.classid == PRESENCE,
-        _pg_locks.c.objid == cast(func.hashtext(owner), OID),
+        _pg_locks.c.objid == cast(func.hashtext(name), OID),
         _pg_locks.c.objsubid == 2,  # the two-key form
         _pg_locks.c.database == this_database,
     )
-    return silent & ~locked
+
+
+def gone(owner: ColumnElement[str], now: dt.datetime) -> ColumnElement[bool]:
+    """PostgreSQL: the instance named `owner` was seen, but not for `SILENT`, and its session
+    is over. Either alone is not enough to give its claims away: a slow heartbeat, or a lock
+    connection being replaced, is not a death. An owner never seen (or forgotten) waits for its
+    leases, as before."""
+    silent = exists().where(instances.c.name == owner, instances.c.seen_at < now - SILENT)
+    return silent & ~present(owner)
 
 
 class InstanceRecords:
@@ -106,8 +111,9 @@ class InstanceRecords:
         self.name = name
 
     async def beat(self, now: dt.datetime, stale: dt.timedelta) -> int:
-        """Say we are alive at `now`; how many instances are (seen within `stale`, us
-        included). The rows of instances silent for long are removed on the way."""
+        """Say we are alive at `now`; how many instances are (seen within `stale` and, on
+        PostgreSQL, with their session alive; us included). The rows of instances silent for
+        long are removed on the way."""
         async with self.store.engine.begin() as connection:
             result = await connection.execute(
                 update(instances).where(instances.c.name == self.name).values(seen_at=now)
@@ -118,9 +124,12 @@ class InstanceRecords:
                 )
             gone = now - FORGOTTEN * stale  # long gone: not even worth showing
             await connection.execute(delete(instances).where(instances.c.seen_at < gone))
-            alive = await connection.scalar(
-                select(func.count()).where(instances.c.seen_at >= now - stale)
-            )
+            counted = instances.c.seen_at >= now - stale
+            if self.store.engine.dialect.name == "postgresql":
+                # A dead instance's heartbeat stays fresh for a while; its session does not.
+                # Counted too: ourselves, before our lock connection is open.
+                counted &= present(instances.c.name) | (instances.c.name == self.name)
+            alive = await connection.scalar(select(func.count()).where(counted))
         return max(int(alive or 0), 1)
 
     async def leave(self) -> None:

@@ -94,6 +94,9 @@ async def test_only_the_targets_an_instance_serves_are_resumed(store: Store) -> 
 
 async def test_instances_count_the_live_ones_and_forget_those_that_left(store: Store) -> None:
     first, second = InstanceRecords(store, "a"), InstanceRecords(store, "b")
+    sessions = [LeaderLock(store, "a"), LeaderLock(store, "b")]  # their presence (PostgreSQL)
+    for session in sessions:
+        await session.try_acquire()
     assert await first.beat(T0, STALE) == 1
     assert await second.beat(T0 + SECOND, STALE) == 2
     assert await first.beat(T0 + 5 * SECOND, STALE) == 2
@@ -101,6 +104,8 @@ async def test_instances_count_the_live_ones_and_forget_those_that_left(store: S
     await second.beat(T0 + 21 * SECOND, STALE)
     await second.leave()
     assert await first.beat(T0 + 22 * SECOND, STALE) == 1  # a clean stop counts at once
+    for session in sessions:
+        await session.release()
 
 
 async def test_retention_prunes_old_attempts_and_sent_items_and_keeps_the_rest(
@@ -205,3 +210,20 @@ async def test_a_dead_instances_claims_are_resumed_without_waiting_for_its_lease
     assert resumed.target == "telegram:1"
     assert [item.state for item in await survivor.items()] == [State.PENDING]
     await lock.release()
+
+
+@postgres_only
+async def test_a_dead_instance_stops_counting_at_once(two_processes: tuple[Store, Store]) -> None:
+    first, second = two_processes
+    dying = LeaderLock(second, "b")
+    assert await dying.try_acquire()  # b leads, and is present
+    survivor = LeaderLock(first, "a")
+    assert not await survivor.try_acquire()  # a is present, and stands by
+    a, b = InstanceRecords(first, "a"), InstanceRecords(second, "b")
+    await b.beat(T0, STALE)
+    assert await a.beat(T0, STALE) == 2
+
+    await end_leader_session(second)  # b dies; its heartbeat is still fresh
+    assert await a.beat(T0 + SECOND, STALE) == 1  # a spends the whole budget at once
+    await dying.release()  # its connection is gone: discarded
+    await survivor.release()
