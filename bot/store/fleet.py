@@ -14,7 +14,7 @@ On PostgreSQL each instance holds, on the same connection as the lead, an adviso
 own (`PRESENCE`, `hashtext(name)`). The lease alone made a restarted instance wait up to 30 s for
 the claims its previous run left, since it could not tell that run from a live one; an instance
 whose heartbeat is `SILENT` and whose lock is gone has died (`gone`), and its claims are resumed
-at once.
+at once. Only instances whose lock is held (`present`) share the platforms' budgets.
 """
 
 from __future__ import annotations
