@@ -140,10 +140,21 @@ async def test_webhook_mode_accepts_only_telegram(
                 url, data=b"\xff{", headers={SECRET_HEADER: "s3cret-s3cret"}
             ) as junk:
                 assert junk.status == 200
-        # 200 means queued in the chat's lane: the answer and the cursor follow.
-        await fake.wait_for(lambda: connector.feed.last == update["update_id"])
-        assert len(fake.texts(CONTACT)) == 1
-        assert await store.cursor("telegram") == str(update["update_id"])
+            # 200 means kept and queued in the chat's lane: the answer and the cursor follow.
+            await fake.wait_for(lambda: connector.feed.last == update["update_id"])
+            assert len(fake.texts(CONTACT)) == 1
+            assert await store.cursor("telegram") == str(update["update_id"])
+
+            faults = WriteFaults(store)  # the store cannot keep the next one: Telegram retries
+            faults.failing = True
+            later = fake.say(OTHER, "la candidature est-elle gratuite ?")
+            headers = {SECRET_HEADER: "s3cret-s3cret"}
+            async with http.post(url, json=later, headers=headers) as refused_now:
+                assert refused_now.status == 503
+            faults.failing = False
+            async with http.post(url, json=later, headers=headers) as retried:
+                assert retried.status == 200
+            await fake.wait_for(lambda: len(fake.texts(OTHER)) == 1)
         assert not fake.method_calls("getUpdates")
     finally:
         await connector.stop()

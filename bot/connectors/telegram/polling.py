@@ -73,9 +73,14 @@ class Poller:
                 continue
             try:
                 await self.feed.accept(raw)
-            except UNAVAILABLE as error:  # not kept, so not confirmed: Telegram sends it again
+            except Exception as error:  # not kept, so not confirmed: Telegram sends it again
                 delay = self.retries.failed()
-                log.error("updates not kept (store: %s); retrying in %.3g s", error, delay)
+                log.error(
+                    "updates not kept (store: %s); retrying in %.3g s",
+                    error,
+                    delay,
+                    exc_info=not isinstance(error, UNAVAILABLE),  # a bug: its traceback
+                )
                 await pause(self.sleep, delay, stop)
                 continue
             self.retries.succeeded()

@@ -57,8 +57,12 @@ def routes(
             return web.Response(status=200)  # a 4xx would make Telegram retry it forever
         try:
             await feed.accept([update])
-        except UNAVAILABLE as error:  # not kept: Telegram retries what is not answered 200
-            log.error("webhook update not kept (store: %s); Telegram will retry", error)
+        except Exception as error:  # not kept: Telegram retries what is not answered 200
+            log.error(
+                "webhook update not kept (store: %s); Telegram will retry",
+                error,
+                exc_info=not isinstance(error, UNAVAILABLE),  # a bug: its traceback
+            )
             return web.Response(status=503, text="the store is unavailable")
         return web.Response(status=200)
 
