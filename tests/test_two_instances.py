@@ -3,9 +3,10 @@
 The first instance starts alone and leads: it runs the scheduler (the opening announcement) and
 takes the updates. The second one starts and stands by. 2,000 contacts subscribe (written to the
 store, as the first instance's `/abonner` would), an organiser broadcasts to them, and the leader
-is SIGKILLed in the middle of the broadcast: the second instance takes the lead, answers the
-questions from then on, resumes what the dead one had claimed once its lease has run out, and
-finishes. Telegram here accepts 300 messages a second (a bot with paid broadcasts), so that the
+is SIGKILLed in the middle of the broadcast, with a question confirmed to Telegram and its
+answer on its way: the second instance takes the lead, answers that question (kept in the
+store's inbox) and those asked from then on, resumes what the dead one had claimed once it is
+known dead, and finishes. Telegram here accepts 300 messages a second (a bot with paid broadcasts), so that the
 2,000 messages take seconds, not minutes; both instances are told so and share it.
 """
 
@@ -69,6 +70,25 @@ def served(telegram: FakeTelegram) -> collections.Counter[str]:
 async def asks(bot: Bot, telegram: FakeTelegram, chat: int) -> None:
     telegram.say(chat, QUESTION)
     await bot.until(f"the answer to {chat}", lambda: telegram.sent[chat])
+
+
+async def answer_on_its_way(bot: Bot, telegram: FakeTelegram, chat: int) -> None:
+    """A question Telegram was told the bot has, whose answer is held before it reaches the
+    platform (until `telegram.release("sendMessage")`)."""
+    telegram.hold("sendMessage", chat=chat)
+    question = telegram.say(chat, QUESTION)
+    await bot.until("the question confirmed", lambda: telegram.confirmed(question["update_id"]))
+    await bot.until("its answer on its way", lambda: telegram.holding["sendMessage"])
+
+
+async def kill(bot: Bot, telegram: FakeTelegram) -> float:
+    """SIGKILL, then let the held answer go: its client is gone, so it has no effect. Returns
+    when the kill happened (`time.monotonic`)."""
+    bot.process.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    await bot.process.wait()
+    telegram.release("sendMessage")
+    return killed
 
 
 async def mentions(bot: Bot, mastodon: FakeMastodon, text: str) -> None:
@@ -135,11 +155,11 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
                 await first.until("the preview", lambda: telegram.sent[ORGANISER])
                 assert "2000" in telegram.texts(ORGANISER)[0].replace("\u202f", "")
                 telegram.say(ORGANISER, "/confirmer")
+                await answer_on_its_way(first, telegram, 2003)
                 await first.until(
                     "the broadcast under way", lambda: len(served(telegram)) >= KILL_AFTER
                 )
-                first.process.send_signal(signal.SIGKILL)
-                killed = time.monotonic()
+                killed = await kill(first, telegram)
                 await second.until(
                     "the lead", lambda: "takes the lead" in second.log(), timeout=FAILOVER
                 )
@@ -165,6 +185,6 @@ async def test_two_instances_share_the_outbox_and_the_survivor_takes_the_lead(
     assert doubled <= UNRECORDED, counts.most_common(10)
     assert len(telegram.sent[CHANNEL]) == 1  # the opening; the news was for subscribers only
     assert len(statuses_posted(mastodon, tnl)) == 1  # the opening, once
-    assert [len(telegram.sent[chat]) for chat in (2001, 2002)] == [1, 1]
+    assert [len(telegram.sent[chat]) for chat in (2001, 2002, 2003)] == [1, 1, 1]
     within_telegrams_limits(telegram)
     assert "Traceback" not in first.log() + log, log

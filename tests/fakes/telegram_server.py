@@ -64,7 +64,7 @@ class FakeTelegram:
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/…
         self._new_update = asyncio.Event()
-        self._held: dict[str, asyncio.Event] = {}  # method → released
+        self._held: dict[str, tuple[asyncio.Event, str | None]] = {}  # method → (released, chat)
         self.holding: collections.Counter[str] = collections.Counter()  # requests waiting now
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -103,13 +103,13 @@ class FakeTelegram:
         offsets = [c.params.get("offset") for c in self.method_calls("getUpdates")]
         return any(isinstance(o, int) and o > update_id for o in offsets)
 
-    def hold(self, method: str) -> None:
-        """Calls of `method` wait, before any effect, until `release`; one whose client has gone
-        by then (a stopped or killed bot) has no effect at all."""
-        self._held[method] = asyncio.Event()
+    def hold(self, method: str, chat: int | None = None) -> None:
+        """Calls of `method` (to `chat` only, when given) wait, before any effect, until
+        `release`; one whose client has gone by then (a stopped or killed bot) has no effect."""
+        self._held[method] = (asyncio.Event(), None if chat is None else str(chat))
 
     def release(self, method: str) -> None:
-        self._held.pop(method).set()
+        self._held.pop(method)[0].set()
 
     def push(self, update: Json) -> Json:
         """Queue a raw update (any shape: malformed ones too); an update_id is added if absent."""
@@ -223,10 +223,11 @@ class FakeTelegram:
             return self._answer(call, body, 429)
         if fault in ("500", "502"):
             return self._answer(call, _server_error(fault), int(fault))
-        if (held := self._held.get(method)) is not None:
+        released, chat = self._held.get(method, (None, None))
+        if released is not None and chat in (None, str(params.get("chat_id"))):
             self.holding[method] += 1
             try:
-                await held.wait()
+                await released.wait()
             finally:
                 self.holding[method] -= 1
             if request.transport is None or request.transport.is_closing():
