@@ -29,7 +29,7 @@ class Floors:
 
 SETS = {
     "holdout_blind.yaml": Floors(right=0.66, wrong=0.03, refused=0.88),
-    "devset_hard.yaml": Floors(right=0.60, wrong=0.03, refused=0.80),
+    "devset_hard.yaml": Floors(right=0.66, wrong=0.03, refused=0.83),
 }
 
 
