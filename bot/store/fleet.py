@@ -122,8 +122,8 @@ class InstanceRecords:
                 await connection.execute(
                     instances.insert().values(name=self.name, started_at=now, seen_at=now)
                 )
-            gone = now - FORGOTTEN * stale  # long gone: not even worth showing
-            await connection.execute(delete(instances).where(instances.c.seen_at < gone))
+            forgotten = now - FORGOTTEN * stale  # long gone: not even worth showing
+            await connection.execute(delete(instances).where(instances.c.seen_at < forgotten))
             counted = instances.c.seen_at >= now - stale
             if self.store.engine.dialect.name == "postgresql":
                 # A dead instance's heartbeat stays fresh for a while; its session does not.
