@@ -87,9 +87,8 @@ class UpdateFeed:
         position = await self.store.cursor(PLATFORM)
         self.last = int(position) if position and position.lstrip("-").isdigit() else None
         self._marks = Watermark(self.last)
-        kept = await self.inbox.kept(self.last)
-        highest = kept.highest
-        self.accepted = self.last if highest is None else max(highest, self.last or highest)
+        kept = await self.inbox.kept(self.last)  # all above the cursor
+        self.accepted = self.last if kept.highest is None else kept.highest
         for number in kept.handled:
             self._marks.admit(number)
             self._marks.finish(number)
@@ -102,12 +101,8 @@ class UpdateFeed:
         bot can answer them: after it connected)."""
         replay, self._replay = self._replay, []
         for number, payload in replay:
-            try:
-                raw = json.loads(payload)
-            except ValueError:
-                raw = None
             self.replayed += 1
-            self._queue(number, raw if isinstance(raw, dict) else {"update_id": number})
+            self._queue(number, json.loads(payload))  # written by `accept`: a JSON object
         if replay:
             log.warning("%d update(s) received before a restart handed over again", len(replay))
         self._advance()
@@ -140,8 +135,8 @@ class UpdateFeed:
         if not fresh:
             return
         await self.inbox.keep([(n, json.dumps(raw)) for n, raw in fresh], self.clock.now())
-        if self.accepted is None or (highest is not None and highest > self.accepted):
-            self.accepted = highest
+        newest = fresh[-1][0]  # a concurrent call (the webhook) may have gone further meanwhile
+        self.accepted = newest if self.accepted is None else max(self.accepted, newest)
         for update_id, raw in fresh:
             if self._marks.admit(update_id):  # not taken in meanwhile by a concurrent call
                 self._queue(update_id, raw)
